@@ -1,0 +1,185 @@
+"""Configuration: `[tool.fsdl-check]` in pyproject.toml, or the same keys at the top of `.fsdl-check.toml`.
+
+Every problem is a `ConfigError` with a one-line message that names the file and the key; the CLI turns it into
+exit code 2. Command-line flags are applied on top with `Config.override`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from fsdl_check.model import ProjectKind, Severity, all_rules
+
+CONFIG_FILE = ".fsdl-check.toml"
+KEYS = {
+    "select", "extend-select", "ignore", "per-path-ignores", "severity", "fail-on", "project-kind",
+    "large-file-mb", "type-hint-share", "exclude",
+}  # fmt: skip
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the user (one line)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] = ("ALL",)
+    extend_select: tuple[str, ...] = ()
+    #: code or prefix -> reason ("" when none was given)
+    ignore: dict[str, str] = field(default_factory=dict)
+    #: gitwildmatch pattern -> codes or prefixes
+    per_path_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    severity: dict[str, Severity] = field(default_factory=dict)
+    fail_on: Severity = Severity.WARNING
+    project_kind: ProjectKind | None = None
+    large_file_mb: float = 10.0
+    type_hint_share: float = 0.8
+    exclude: tuple[str, ...] = ()
+    #: where the configuration came from (for messages), None for defaults
+    source: str | None = None
+
+    def override(self, **changes: Any) -> Config:
+        """A copy with command-line values applied (None values are left alone)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    # -- selection --------------------------------------------------------------------------------------------------
+    def selected(self, code: str) -> bool:
+        chosen = any(_matches(code, p) for p in (*self.select, *self.extend_select))
+        return chosen and not self.ignored_by(code)
+
+    def ignored_by(self, code: str) -> str | None:
+        """The ignore entry (code or prefix) that switches `code` off, if any."""
+        return next((p for p in self.ignore if _matches(code, p)), None)
+
+    def effective_severity(self, code: str, default: Severity) -> Severity:
+        best = None
+        for prefix, sev in self.severity.items():  # the longest matching prefix wins
+            if _matches(code, prefix) and (best is None or len(prefix) > len(best[0])):
+                best = (prefix, sev)
+        return best[1] if best else default
+
+
+def _matches(code: str, prefix: str) -> bool:
+    return prefix == "ALL" or code.startswith(prefix)
+
+
+def known_prefix(value: str) -> bool:
+    """Whether `value` is ALL or a prefix of at least one registered rule code."""
+    return value == "ALL" or any(rule.code.startswith(value) for rule in all_rules())
+
+
+def load(root: Path) -> Config:
+    """The configuration for the repository at `root` (.fsdl-check.toml wins over pyproject.toml)."""
+    dedicated = root / CONFIG_FILE
+    if dedicated.is_file():
+        return parse(_read_toml(dedicated), CONFIG_FILE)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            table = _read_toml(pyproject).get("tool", {}).get("fsdl-check")
+        except ConfigError:
+            return Config()  # a broken pyproject is a finding (FC002), not a configuration error
+        if isinstance(table, dict):
+            return parse(table, "pyproject.toml [tool.fsdl-check]")
+        if table is not None:
+            raise ConfigError("pyproject.toml: [tool.fsdl-check] must be a table")
+    return Config()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path.name}: cannot read configuration: {exc}") from None
+
+
+def parse(table: dict[str, Any], source: str) -> Config:
+    unknown = sorted(set(table) - KEYS)
+    if unknown:
+        raise ConfigError(f"{source}: unknown key {unknown[0]!r} (known keys: {', '.join(sorted(KEYS))})")
+    kwargs: dict[str, Any] = {"source": source}
+    for key in ("select", "extend-select", "exclude"):
+        if key in table:
+            values = _str_list(table[key], f"{source}: {key}")
+            if key != "exclude":
+                values = _codes(values, f"{source}: {key}")
+            kwargs[key.replace("-", "_")] = tuple(values)
+    if "ignore" in table:
+        kwargs["ignore"] = parse_ignore(table["ignore"], source)
+    if "per-path-ignores" in table:
+        value = table["per-path-ignores"]
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: per-path-ignores must be a table of pattern = [codes]")
+        kwargs["per_path_ignores"] = {
+            str(pattern): tuple(_codes(_str_list(codes, f"{source}: per-path-ignores.{pattern}"), source))
+            for pattern, codes in value.items()
+        }
+    if "severity" in table:
+        value = table["severity"]
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: severity must be a table of CODE = 'error' | 'warning' | 'info'")
+        kwargs["severity"] = {
+            code: _severity(level, f"{source}: severity.{code}")
+            for code, level in zip(_codes(list(value), f"{source}: severity"), value.values(), strict=True)
+        }
+    if "fail-on" in table:
+        kwargs["fail_on"] = _severity(table["fail-on"], f"{source}: fail-on")
+    if "project-kind" in table:
+        kwargs["project_kind"] = parse_kind(table["project-kind"], f"{source}: project-kind")
+    for key, low, high in (("large-file-mb", 0.001, 1e6), ("type-hint-share", 0.0, 1.0)):
+        if key in table:
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+                raise ConfigError(f"{source}: {key} must be a number between {low:g} and {high:g}, got {value!r}")
+            kwargs[key.replace("-", "_")] = float(value)
+    return Config(**kwargs)
+
+
+def parse_ignore(value: Any, source: str) -> dict[str, str]:
+    if isinstance(value, dict):
+        codes = _codes(list(value), f"{source}: ignore")
+        reasons = [_reason(r, f"{source}: ignore.{c}") for c, r in zip(codes, value.values(), strict=True)]
+        return dict(zip(codes, reasons, strict=True))
+    return dict.fromkeys(_codes(_str_list(value, f"{source}: ignore"), f"{source}: ignore"), "")
+
+
+def _reason(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: the reason must be a string")
+    return value
+
+
+def parse_kind(value: Any, where: str) -> ProjectKind:
+    try:
+        return ProjectKind(str(value).lower())
+    except ValueError:
+        choices = ", ".join(k.value for k in ProjectKind)
+        raise ConfigError(f"{where}: unknown project kind {value!r} (expected {choices})") from None
+
+
+def _severity(value: Any, where: str) -> Severity:
+    try:
+        return Severity.parse(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _str_list(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    return value
+
+
+def _codes(values: list[str], where: str) -> list[str]:
+    out = []
+    for raw in values:
+        code = raw.strip().upper()
+        if not known_prefix(code):
+            raise ConfigError(f"{where}: unknown rule code or prefix {raw!r} (see fsdl-check --list-rules)")
+        out.append(code)
+    return out

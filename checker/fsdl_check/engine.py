@@ -1,0 +1,208 @@
+"""Runs the selected rules over a `Repo` and applies configuration and suppressions: the result is a `Report`.
+
+Every registered rule ends with a status: PASS, FAIL, or SKIP with a reason (not selected, ignored in config, only for
+training projects, or a prerequisite failed). Reports render that whole list, not only the failures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pathspec
+
+from fsdl_check import __version__
+from fsdl_check.config import Config
+from fsdl_check.model import REGISTRY, Area, Finding, ProjectKind, Rule, Severity, Status, all_rules
+from fsdl_check.repo import Options, Repo
+from fsdl_check.suppressions import Suppression, has_hash_comments, scan
+
+#: How much a rule counts in a score, by its severity.
+WEIGHTS = {Severity.ERROR: 3, Severity.WARNING: 2, Severity.INFO: 1}
+
+
+@dataclass
+class RuleResult:
+    rule: type[Rule]
+    status: Status
+    severity: Severity  # after configuration overrides
+    findings: list[Finding] = field(default_factory=list)  # reported (not suppressed)
+    suppressed: list[Finding] = field(default_factory=list)
+    reason: str | None = None  # why it was skipped; the ignore reason when ignored in config
+
+    @property
+    def code(self) -> str:
+        return self.rule.code
+
+
+@dataclass(frozen=True)
+class AreaScore:
+    area: Area
+    passed: int
+    failed: int
+    skipped: int
+    score: float | None  # weighted share of applicable rules that pass; None when none applies
+
+
+@dataclass
+class Report:
+    root: Path
+    kind: ProjectKind
+    config: Config
+    results: list[RuleResult]
+    files: int
+    duration_s: float
+    version: str = __version__
+
+    @property
+    def findings(self) -> list[Finding]:
+        return sorted(f for r in self.results for f in r.findings)
+
+    def failing(self, threshold: Severity | None = None) -> list[Finding]:
+        """Findings at or above `threshold` (the configured fail-on by default)."""
+        level = threshold or self.config.fail_on
+        return [f for f in self.findings if f.severity >= level]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failing() else 0
+
+    def area_scores(self) -> list[AreaScore]:
+        scores = []
+        for area in Area:
+            results = [r for r in self.results if r.rule.area() is area]
+            if results:
+                scores.append(_score(area, results))
+        return scores
+
+    @property
+    def score(self) -> float | None:
+        return _weighted(self.results)
+
+
+def _weighted(results: Iterable[RuleResult]) -> float | None:
+    applicable = [r for r in results if r.status is not Status.SKIP]
+    total = sum(WEIGHTS[r.severity] for r in applicable)
+    passed = sum(WEIGHTS[r.severity] for r in applicable if r.status is Status.PASS)
+    return passed / total if total else None
+
+
+def _score(area: Area, results: list[RuleResult]) -> AreaScore:
+    count = {s: sum(r.status is s for r in results) for s in Status}
+    return AreaScore(area, count[Status.PASS], count[Status.FAIL], count[Status.SKIP], _weighted(results))
+
+
+def audit(root: str | Path, config: Config | None = None) -> Report:
+    """Audit the repository at `root`. Raises NotADirectoryError for a path that is not a directory."""
+    started = time.perf_counter()
+    config = config or Config()
+    options = Options(
+        large_file_mb=config.large_file_mb,
+        project_kind=config.project_kind,
+        type_hint_share=config.type_hint_share,
+        exclude=config.exclude,
+    )
+    repo = Repo(root, options)
+    results = _Evaluation(repo, config).run()
+    return Report(repo.root, repo.kind, config, results, len(repo.files), time.perf_counter() - started)
+
+
+class _Evaluation:
+    def __init__(self, repo: Repo, config: Config) -> None:
+        self.repo = repo
+        self.config = config
+        self.raw: dict[str, list[Finding]] = {}  # findings as checked, before suppression (memo for prerequisites)
+        self.skipped: dict[str, str] = {}
+        self.path_ignores = [
+            (pathspec.GitIgnoreSpec.from_lines([pattern]), codes) for pattern, codes in config.per_path_ignores.items()
+        ]
+
+    def run(self) -> list[RuleResult]:
+        rules = all_rules()
+        suppressions = self._suppressions()
+        results = []
+        for rule in rules:
+            severity = self.config.effective_severity(rule.code, rule.severity)
+            reason = self._skip_reason(rule)
+            if reason is not None:
+                results.append(RuleResult(rule, Status.SKIP, severity, reason=reason))
+                continue
+            findings = [_with_severity(f, severity) for f in self._evaluate(rule)]
+            kept, hidden = self._apply_suppressions(findings, suppressions)
+            status = Status.FAIL if kept else Status.PASS
+            results.append(RuleResult(rule, status, severity, kept, hidden))
+        # FC001 last: only now is it known which suppressions were used.
+        for result in results:
+            if result.code == "FC001" and result.status is not Status.SKIP:
+                unused = [_with_severity(self._unused(s), result.severity) for s in suppressions if not s.used]
+                result.findings, result.suppressed = self._apply_suppressions(unused, [])
+                result.status = Status.FAIL if result.findings else Status.PASS
+        return results
+
+    def _skip_reason(self, rule: type[Rule]) -> str | None:
+        code = rule.code
+        if not any(code.startswith(p) or p == "ALL" for p in (*self.config.select, *self.config.extend_select)):
+            return "not selected"
+        ignored = self.config.ignored_by(code)
+        if ignored is not None:
+            why = self.config.ignore[ignored]
+            return f"ignored in configuration: {why}" if why else "ignored in configuration"
+        if rule.training_only and self.repo.kind is not ProjectKind.TRAINING:
+            return f"applies to training projects; this repository looks like a {self.repo.kind.value} project"
+        for required in rule.requires:
+            if self._evaluate_code(required):
+                return f"requires {required}, which fails"
+        return None
+
+    def _evaluate_code(self, code: str) -> list[Finding]:
+        return self._evaluate(REGISTRY[code])
+
+    def _evaluate(self, rule: type[Rule]) -> list[Finding]:
+        if rule.code not in self.raw:
+            instance = rule()
+            kwargs = {name: (self.repo if name == "repo" else getattr(self.repo, name)) for name in rule.inputs()}
+            self.raw[rule.code] = sorted(set(instance.check(**kwargs)))
+        return self.raw[rule.code]
+
+    def _suppressions(self) -> list[Suppression]:
+        found: list[Suppression] = []
+        for file in self.repo.files:
+            if file.symlink or not has_hash_comments(file.path):
+                continue
+            text = self.repo.text(file.path)
+            if text:
+                found.extend(scan(file.path, text))
+        return found
+
+    def _apply_suppressions(
+        self, findings: list[Finding], suppressions: list[Suppression]
+    ) -> tuple[list[Finding], list[Finding]]:
+        kept: list[Finding] = []
+        hidden: list[Finding] = []
+        for f in findings:
+            by = next((s.label for s in suppressions if s.covers(f)), None)
+            if by is None:
+                by = next(
+                    (
+                        f"per-path-ignores: {', '.join(codes)}"
+                        for spec, codes in self.path_ignores
+                        if any(f.code.startswith(c) for c in codes) and spec.match_file(f.path)
+                    ),
+                    None,
+                )
+            if by is None:
+                kept.append(f)
+            else:
+                hidden.append(replace(f, suppressed_by=by))
+        return kept, hidden
+
+    @staticmethod
+    def _unused(s: Suppression) -> Finding:
+        codes = ", ".join(s.codes)
+        return Finding(s.path, s.line, "FC001", f"suppression of {codes} matches no finding", Severity.INFO)
+
+
+def _with_severity(finding: Finding, severity: Severity) -> Finding:
+    return finding if finding.severity is severity else replace(finding, severity=severity)

@@ -1,0 +1,115 @@
+"""YAML loading that remembers where things are.
+
+Mappings load as `LineDict` and strings as `LineStr`: ordinary `dict` and `str` subclasses that also carry the
+1-based line they start on, so rules can point at the exact line of a workflow step or a manifest field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+
+class LineStr(str):
+    line: int = 0
+
+
+class LineDict(dict[Any, Any]):
+    line: int = 0
+    #: Line of each key, for pointing at a field rather than the mapping.
+    key_lines: dict[Any, int]
+
+    def line_of(self, key: Any) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LineList(list[Any]):
+    line: int = 0
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            key = str(key)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> LineStr:
+    value = LineStr(loader.construct_scalar(node))
+    value.line = node.start_mark.line + 1
+    return value
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+# GitHub Actions' `on:` must stay the string "on", not YAML 1.1's boolean True.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+# Unknown tags (GitLab's !reference, CloudFormation's !Ref, ...) load as their plain value.
+_Loader.add_multi_constructor(
+    "",
+    lambda loader, _suffix, node: (
+        loader.construct_scalar(node)
+        if isinstance(node, yaml.ScalarNode)
+        else _construct_seq(loader, node)
+        if isinstance(node, yaml.SequenceNode)
+        else _construct_mapping(loader, node)
+    ),
+)
+
+
+@dataclass(frozen=True)
+class YamlDoc:
+    """A YAML file: its documents (a file may hold several, as Kubernetes manifests do) or why it did not parse."""
+
+    path: str
+    text: str
+    documents: tuple[Any, ...]
+    error: str | None = None
+    error_line: int | None = None
+
+    @property
+    def first(self) -> Any:
+        return self.documents[0] if self.documents else None
+
+
+def parse_yaml(path: str, text: str) -> YamlDoc:
+    try:
+        docs = tuple(yaml.load_all(text, Loader=_Loader))  # a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        return YamlDoc(path, text, (), f"invalid YAML: {exc.problem or exc}", line)
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
+        return YamlDoc(path, text, (), f"invalid YAML: {type(exc).__name__}", None)
+    return YamlDoc(path, text, tuple(d for d in docs if d is not None))
+
+
+def line_of(value: Any, default: int = 1) -> int:
+    """The line a loaded YAML value starts on, or `default` for values that carry none (numbers, booleans)."""
+    line = getattr(value, "line", 0)
+    return line if isinstance(line, int) and line > 0 else default

@@ -1,0 +1,13 @@
+"""Rule modules, one per area. Importing this package registers every rule in `fsdl_check.model.REGISTRY`."""
+
+from fsdl_check.rules import (  # noqa: F401
+    ci,
+    meta,
+    notebooks,
+    packaging,
+    quality,
+    reproducibility,
+    testing,
+    tracking,
+    vcs,
+)

@@ -1,0 +1,86 @@
+"""Inline suppressions: ``# fsdl: ignore[CODE, CODE] reason`` on a line, ``# fsdl: ignore-file[CODE] reason`` anywhere.
+
+They work in every file type whose comments start with ``#`` (Python, YAML, TOML, shell, Dockerfile, Makefile,
+requirements, ignore files). Codes may be prefixes (``PK`` or ``PK00``). A suppression that matches nothing is
+reported by the engine as FC001 so stale ones don't pile up.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from fsdl_check.model import Finding
+
+MARKER = "fsdl: ignore"
+PATTERN = re.compile(
+    r"#\s*fsdl:\s*ignore(?P<file>-file)?\[(?P<codes>\s*[A-Za-z]{2}\d{0,3}(?:\s*,\s*[A-Za-z]{2}\d{0,3})*\s*)\]"
+    r"(?P<reason>[^\n]*)"
+)
+HASH_COMMENT_SUFFIXES = {
+    ".py", ".pyi", ".yml", ".yaml", ".toml", ".sh", ".bash", ".zsh", ".cfg", ".ini", ".txt", ".in", ".mk",
+    ".dockerfile", ".sbatch", ".slurm", ".r", ".conf",
+}  # fmt: skip
+HASH_COMMENT_NAMES = {"Dockerfile", "Makefile", "Containerfile", ".gitignore", ".dockerignore", ".gitattributes"}
+
+
+def has_hash_comments(path: str) -> bool:
+    name = PurePosixPath(path).name
+    return (
+        PurePosixPath(path).suffix.lower() in HASH_COMMENT_SUFFIXES
+        or name in HASH_COMMENT_NAMES
+        or name.startswith(("Dockerfile.", "Containerfile."))
+    )
+
+
+@dataclass
+class Suppression:
+    path: str
+    line: int
+    codes: tuple[str, ...]
+    reason: str
+    whole_file: bool
+    used: set[str] = field(default_factory=set)
+
+    def covers(self, finding: Finding) -> bool:
+        if finding.path != self.path or not (self.whole_file or finding.line == self.line):
+            return False
+        for code in self.codes:
+            if finding.code.startswith(code):
+                self.used.add(code)
+                return True
+        return False
+
+    @property
+    def label(self) -> str:
+        kind = "ignore-file" if self.whole_file else "ignore"
+        text = f"{kind}[{', '.join(self.codes)}]"
+        return f"{text} {self.reason}".strip()
+
+
+def scan(path: str, text: str) -> list[Suppression]:
+    """Every suppression comment in a file's text."""
+    if MARKER not in text:  # the cheap test first: nearly every file has none
+        return []
+    found = []
+    comments = _python_comments(text) if path.endswith((".py", ".pyi")) else None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if comments is not None:
+            line = comments.get(number, "")  # only real comments count, not strings that mention the syntax
+        for match in PATTERN.finditer(line):
+            codes = tuple(c.strip().upper() for c in match.group("codes").split(",") if c.strip())
+            reason = match.group("reason").strip()
+            found.append(Suppression(path, number, codes, reason, bool(match.group("file"))))
+    return found
+
+
+def _python_comments(text: str) -> dict[int, str] | None:
+    """Comment tokens by line, or None when the file does not tokenize (then every line is searched)."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        return {tok.start[0]: tok.string for tok in tokens if tok.type == tokenize.COMMENT}
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return None

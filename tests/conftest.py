@@ -1,0 +1,54 @@
+"""Shared fixtures: build small repositories on disk and run rules against them."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from fsdl_check.model import REGISTRY, Finding, all_rules
+from fsdl_check.repo import Options, Repo
+
+Files = Mapping[str, str | bytes]
+
+
+def write_tree(root: Path, files: Files) -> Path:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
+
+
+def git_init(root: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> Callable[..., Path]:
+    """``make_repo({"pyproject.toml": "...", "src/pkg/__init__.py": ""}, git=True)`` -> the repository root."""
+    counter = iter(range(1_000_000))
+
+    def make(files: Files, git: bool = False) -> Path:
+        root = tmp_path / f"repo{next(counter)}"
+        root.mkdir()
+        write_tree(root, files)
+        if git:
+            git_init(root)
+        return root
+
+    return make
+
+
+def check_rule(code: str, root: Path, **options: object) -> list[Finding]:
+    """Run one rule's `check` directly on a repository (no config, suppressions or prerequisites)."""
+    all_rules()
+    rule = REGISTRY[code]()
+    repo = Repo(root, Options(**options))  # type: ignore[arg-type]
+    return sorted(rule.check(**{name: getattr(repo, name) for name in rule.inputs()}))
