@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -12,6 +13,15 @@ from fsdl_check.model import REGISTRY, Finding, all_rules
 from fsdl_check.repo import Options, Repo
 
 Files = Mapping[str, str | bytes]
+
+# Tests commit to throw-away repositories; a fresh machine may have no git identity configured.
+for _var, _value in {
+    "GIT_AUTHOR_NAME": "fsdl-stack tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "fsdl-stack tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+}.items():
+    os.environ.setdefault(_var, _value)
 
 
 def write_tree(root: Path, files: Files) -> Path:
@@ -51,4 +61,5 @@ def check_rule(code: str, root: Path, **options: object) -> list[Finding]:
     all_rules()
     rule = REGISTRY[code]()
     repo = Repo(root, Options(**options))  # type: ignore[arg-type]
-    return sorted(rule.check(**{name: getattr(repo, name) for name in rule.inputs()}))
+    kwargs = {name: repo if name == "repo" else getattr(repo, name) for name in rule.inputs()}
+    return sorted(rule.check(**kwargs))

@@ -69,7 +69,7 @@ class Status(enum.Enum):
     SKIP = "skip"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Finding:
     """One problem at one place. `line` is 1-based; None means the whole file (or the repository when path is '.')."""
 
@@ -80,6 +80,12 @@ class Finding:
     severity: Severity = Severity.WARNING
     column: int | None = None
     suppressed_by: str | None = field(default=None, compare=False)
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.line or 0, self.column or 0, self.code, self.message)
+
+    def __lt__(self, other: Finding) -> bool:  # whole-file findings (line None) sort first in their file
+        return self.sort_key() < other.sort_key()
 
     @property
     def display_path(self) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pathspec
 
@@ -27,13 +27,81 @@ from fsdl_check.parsing.tomlfile import TomlDoc, parse_toml
 from fsdl_check.parsing.workflow import Workflow
 from fsdl_check.parsing.yamlfile import YamlDoc, parse_yaml
 
+if TYPE_CHECKING:
+    from fsdl_check.kind import EntryPoint
+
 # Directories a walk never enters (a git listing already leaves them out through .gitignore).
 SKIP_DIRS = {
     ".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".tox", ".nox", ".mypy_cache",
     ".ruff_cache", ".pytest_cache", ".ipynb_checkpoints", ".eggs",
 }  # fmt: skip
 BINARY_SNIFF = 8192
+# Environment variables that would make `git -C root` describe another repository, index or object store.
+GIT_LOCATION_VARIABLES = {
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX",
+}  # fmt: skip
 T = TypeVar("T")
+
+
+def gitignore_spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
+    """Gitignore-style patterns compiled, leaving out any line pathspec cannot read (`\\` or a lone `!`), as git does.
+
+    Use it for patterns that come from the audited repository (.gitignore, .gitattributes, configuration).
+    """
+    patterns = list(lines)
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(patterns)
+    except ValueError:  # pathspec's GitIgnorePatternError
+        return pathspec.GitIgnoreSpec.from_lines([p for p in patterns if _valid_pattern(p)])
+
+
+def _valid_pattern(pattern: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except ValueError:
+        return False
+    return True
+
+
+def _read_regular(path: Path, limit: int) -> str | None:
+    """Text of a regular file (not a link, FIFO or device) of at most `limit` bytes without NULs, else None."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except (OSError, ValueError):
+        return None
+    if len(data) > limit or b"\0" in data[:BINARY_SNIFF]:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def _under_real_directories(root: Path, rel: str, memo: dict[str, bool]) -> bool:
+    """Whether every directory above `rel` is a real directory inside `root` (no link on the way); memoized."""
+    unknown = []
+    parent = rel.rpartition("/")[0]
+    while parent not in memo:  # memo always holds "" (the root)
+        unknown.append(parent)
+        parent = parent.rpartition("/")[0]
+    for directory in reversed(unknown):  # from the top down
+        try:
+            real = memo[parent] and stat.S_ISDIR(os.lstat(root / directory).st_mode)
+        except (OSError, ValueError):
+            real = False
+        memo[directory] = real
+        parent = directory
+    return memo[rel.rpartition("/")[0]]
+
+
+def _without_virtualenvs(paths: set[str]) -> set[str]:
+    """Drop untracked files inside a virtual environment (a directory holding `pyvenv.cfg`), whatever its name."""
+    venvs = tuple(p[: -len("pyvenv.cfg")] for p in paths if p == "pyvenv.cfg" or p.endswith("/pyvenv.cfg"))
+    if not venvs:
+        return paths
+    return {p for p in paths if not p.startswith(venvs)}
 
 
 @dataclass(frozen=True)
@@ -96,18 +164,23 @@ class Repo:
     def _git_listing(self) -> tuple[set[str], set[str]] | None:
         if not (self.root / ".git").exists():
             return None
+        # The audited repository's own git config must not run anything: core.fsmonitor names a command that
+        # `git ls-files` would execute. Variables that point git at another repository or index are dropped.
+        command = ["git", "-c", "core.fsmonitor=false", "-c", "core.quotepath=off", "-C", str(self.root), "ls-files"]
+        env = {k: v for k, v in os.environ.items() if k not in GIT_LOCATION_VARIABLES}
         try:
 
             def ls(*args: str) -> set[str]:
                 out = subprocess.run(
-                    ["git", "-c", "core.quotepath=off", "-C", str(self.root), "ls-files", "-z", *args],
-                    capture_output=True, check=True, timeout=60,
-                ).stdout  # fmt: skip
+                    [*command, "-z", *args], capture_output=True, check=True, timeout=60, env=env
+                ).stdout
                 return {os.fsdecode(p) for p in out.split(b"\0") if p}
 
-            return ls("--cached"), ls("--others", "--exclude-standard")
+            tracked = ls("--cached")
+            untracked = ls("--others", "--exclude-standard", *(f"--exclude={d}/" for d in sorted(SKIP_DIRS)))
         except (OSError, subprocess.SubprocessError):
             return None
+        return tracked, _without_virtualenvs(untracked - tracked)
 
     @cached_property
     def files(self) -> list[RepoFile]:
@@ -115,13 +188,14 @@ class Repo:
         listing = self._git_listing
         if listing is not None:
             tracked, untracked = listing
-            candidates: Iterable[tuple[str, bool]] = [(p, True) for p in tracked] + [
-                (p, False) for p in untracked - tracked
-            ]
+            candidates: Iterable[tuple[str, bool]] = [(p, True) for p in tracked] + [(p, False) for p in untracked]
         else:
             candidates = ((p, False) for p in self._walk())
+        real_dirs: dict[str, bool] = {"": True}
         result = []
         for rel, is_tracked in candidates:
+            if not _under_real_directories(self.root, rel, real_dirs):
+                continue  # the index names a path below a directory that is now a link: never look through it
             try:
                 st = os.lstat(self.root / rel)
             except (OSError, ValueError):
@@ -131,7 +205,7 @@ class Repo:
             elif stat.S_ISREG(st.st_mode):
                 result.append(RepoFile(rel, st.st_size, is_tracked))
         if self.options.exclude:
-            excluded = pathspec.GitIgnoreSpec.from_lines(self.options.exclude)
+            excluded = gitignore_spec(self.options.exclude)
             result = [f for f in result if not excluded.match_file(f.path)]
         return sorted(result, key=lambda f: f.path)
 
@@ -141,11 +215,9 @@ class Repo:
             rel_dir = os.path.relpath(dirpath, self.root)
             prefix = "" if rel_dir == "." else PurePosixPath(Path(rel_dir)).as_posix() + "/"
             if ".gitignore" in filenames:
-                try:
-                    lines = (Path(dirpath) / ".gitignore").read_text(errors="replace").splitlines()
-                    specs.append((prefix, pathspec.GitIgnoreSpec.from_lines(lines)))
-                except OSError:
-                    pass
+                lines = _read_regular(Path(dirpath) / ".gitignore", self.options.max_read_bytes)
+                if lines is not None:
+                    specs.append((prefix, gitignore_spec(lines.splitlines())))
 
             def ignored(rel: str, is_dir: bool) -> bool:
                 probe = rel + "/" if is_dir else rel
@@ -154,12 +226,16 @@ class Repo:
             keep = []
             for d in sorted(dirnames):
                 full = Path(dirpath) / d
-                if d in SKIP_DIRS or full.is_symlink() or (full / "pyvenv.cfg").exists() or ignored(prefix + d, True):
+                if full.is_symlink():  # listed like git lists it (a link), never entered
+                    if not ignored(prefix + d, False):
+                        yield prefix + d
+                    continue
+                if d in SKIP_DIRS or (full / "pyvenv.cfg").exists() or ignored(prefix + d, True):
                     continue
                 keep.append(d)
             dirnames[:] = keep
             for f in filenames:
-                if not ignored(prefix + f, False):
+                if f != ".git" and not ignored(prefix + f, False):  # a `.git` file points at a worktree's git dir
                     yield prefix + f
 
     @cached_property
@@ -177,29 +253,21 @@ class Repo:
 
     # -- reading --------------------------------------------------------------------------------------------------
     def text(self, path: str) -> str | None:
-        """The file's text, or None when it is missing, a link, binary or over the size cap (read once)."""
+        """The file's text, or None when it is not listed, a link, binary or over the size cap (read once).
+
+        Only listed files are read, so a path with `..`, an absolute path, an ignored or excluded file reads as None.
+        """
         if path not in self._text:
-            self._text[path] = self._read(path)
+            self._text[path] = (
+                _read_regular(self.root / path, self.options.max_read_bytes) if path in self.paths else None
+            )
         return self._text[path]
 
-    def _read(self, path: str) -> str | None:
-        full = self.root / path
-        try:
-            st = os.lstat(full)
-            if not stat.S_ISREG(st.st_mode) or st.st_size > self.options.max_read_bytes:
-                return None
-            with open(full, "rb") as fh:
-                data = fh.read(self.options.max_read_bytes + 1)
-        except (OSError, ValueError):
-            return None
-        if b"\0" in data[:BINARY_SNIFF]:
-            return None
-        return data.decode("utf-8", errors="replace")
-
-    def _parse_all(self, patterns: list[str], parse: Callable[[str, str], T]) -> list[T]:
+    def _parse_all(self, suffixes: tuple[str, ...], parse: Callable[[str, str], T], name_prefix: str = "") -> list[T]:
+        """Parse every readable file with one of `suffixes` (whose name starts with `name_prefix`, if given)."""
         out: list[T] = []
-        for f in self.glob(*patterns):
-            if f.symlink:
+        for f in self.files:
+            if f.symlink or f.suffix not in suffixes or not f.name.startswith(name_prefix):
                 continue
             text = self.text(f.path)
             if text is not None:
@@ -226,28 +294,28 @@ class Repo:
 
     @cached_property
     def requirements(self) -> list[RequirementsFile]:
-        return self._parse_all(
-            ["requirements*.txt", "requirements/*.txt", "requirements*.in", "requirements/*.in"], parse_requirements
-        )
+        found = self._parse_all((".txt", ".in"), parse_requirements)
+        # requirements*.txt anywhere, and any .txt/.in directly inside a requirements/ folder
+        return [r for r in found if r.path.rsplit("/", 1)[-1].startswith("requirements") or "requirements/" in r.path]
 
     @cached_property
     def python(self) -> list[PythonModule]:
-        return self._parse_all(["*.py"], PythonModule)
+        return self._parse_all((".py",), PythonModule)
 
     @cached_property
     def notebooks(self) -> list[Notebook]:
-        return self._parse_all(["*.ipynb"], parse_notebook)
+        return self._parse_all((".ipynb",), parse_notebook)
 
     @cached_property
     def yaml_files(self) -> list[YamlDoc]:
-        return self._parse_all(["*.yml", "*.yaml"], parse_yaml)
+        return self._parse_all((".yml", ".yaml"), parse_yaml)
 
     def yaml(self, path: str) -> YamlDoc | None:
         return next((d for d in self.yaml_files if d.path == path), None)
 
     @cached_property
     def toml_files(self) -> list[TomlDoc]:
-        others: list[TomlDoc] = self._parse_all(["*.toml", "!/pyproject.toml"], parse_toml)
+        others = [d for d in self._parse_all((".toml",), parse_toml) if d.path != "pyproject.toml"]
         return ([self.pyproject] if self.pyproject else []) + others
 
     @cached_property
@@ -264,7 +332,8 @@ class Repo:
         for repo in repos if isinstance(repos, list) else []:
             if not isinstance(repo, dict):
                 continue
-            for hook in repo.get("hooks") or []:
+            hook_list = repo.get("hooks")
+            for hook in hook_list if isinstance(hook_list, list) else []:
                 if isinstance(hook, dict) and hook.get("id"):
                     hooks.append(
                         PreCommitHook(
@@ -287,7 +356,7 @@ class Repo:
     @cached_property
     def gitignore(self) -> pathspec.GitIgnoreSpec:
         """The root `.gitignore` (empty when there is none)."""
-        return pathspec.GitIgnoreSpec.from_lines((self.text(".gitignore") or "").splitlines())
+        return gitignore_spec((self.text(".gitignore") or "").splitlines())
 
     def ignores(self, path: str) -> bool:
         """Whether the root .gitignore ignores `path` (give directories a trailing slash)."""
@@ -311,3 +380,10 @@ class Repo:
         from fsdl_check.kind import detect_kind
 
         return detect_kind(self)
+
+    @cached_property
+    def entry_points(self) -> list[EntryPoint]:
+        """Where training starts (modules and configs; see `fsdl_check.kind`), whatever kind was configured."""
+        from fsdl_check.kind import find_entry_points
+
+        return find_entry_points(self)

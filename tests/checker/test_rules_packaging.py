@@ -1,0 +1,267 @@
+"""PK rules: each fires, at the right place, on a small bad repository and stays quiet on good ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from fsdl_check.model import REGISTRY, Finding, all_rules
+from fsdl_check.repo import Options, Repo
+
+MakeRepo = Callable[..., Path]
+
+BUILD = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+PROJECT = '[project]\nname = "trainer"\nversion = "0.1"\nrequires-python = ">=3.11"\n'
+
+
+def run(code: str, root: Path, **options: object) -> list[Finding]:
+    """Run one rule's `check`, giving it the `Repo` itself where it asks for `repo`."""
+    all_rules()
+    rule = REGISTRY[code]()
+    repo = Repo(root, Options(**options))  # type: ignore[arg-type]
+    return sorted(rule.check(**{n: repo if n == "repo" else getattr(repo, n) for n in rule.inputs()}))
+
+
+def where(findings: list[Finding]) -> list[tuple[str, int | None]]:
+    return [(f.path, f.line) for f in findings]
+
+
+# -- PK001 --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("files", "expected", "words"),
+    [
+        ({"README.md": "x"}, [("pyproject.toml", None)], "no pyproject.toml"),
+        ({"pyproject.toml": '[tool.poetry]\nname = "x"\n\n' + BUILD}, [("pyproject.toml", 1)], "Poetry"),
+        ({"pyproject.toml": BUILD + '[project]\nversion = "1"\n'}, [("pyproject.toml", 4)], "no name"),
+        ({"pyproject.toml": BUILD + "[project]\nname = 3\n"}, [("pyproject.toml", 4)], "no name"),
+        ({"pyproject.toml": PROJECT}, [("pyproject.toml", None)], "[build-system]"),
+        ({"pyproject.toml": 'project = "x"\n' + BUILD}, [("pyproject.toml", None)], "no [project]"),
+        ({"pyproject.toml": "[project\nname = 1\n"}, [("pyproject.toml", 1)], "does not parse"),
+    ],
+)
+def test_pk001_fires(
+    make_repo: MakeRepo, files: dict[str, str], expected: list[tuple[str, int | None]], words: str
+) -> None:
+    findings = run("PK001", make_repo(files))
+    assert where(findings) == expected
+    assert words in findings[0].message
+
+
+def test_pk001_passes_with_project_and_build_system(make_repo: MakeRepo) -> None:
+    assert run("PK001", make_repo({"pyproject.toml": BUILD + PROJECT})) == []
+
+
+# -- PK002 --------------------------------------------------------------------------------------------------------
+DEPS = PROJECT + 'dependencies = [\n  "torch>=2.1",\n  "numpy",\n]\n' + BUILD  # "torch>=2.1" on line 6, numpy 7
+
+
+@pytest.mark.parametrize(
+    ("files", "expected", "words"),
+    [
+        # a different specifier: at the requirement in the second file
+        ({"requirements.txt": "numpy\ntorch>=2.0\n"}, [("requirements.txt", 2)], "'torch>=2.0' here but 'torch>=2.1'"),
+        # a package only in the second source
+        ({"requirements.txt": "torch>=2.1\nnumpy\nrich\n"}, [("requirements.txt", 3)], "'rich' is not in"),
+        # a package missing from the second source: at its start
+        ({"requirements.txt": "torch>=2.1\n"}, [("requirements.txt", 1)], "'numpy' from pyproject.toml"),
+        (
+            {
+                "setup.py": 'from setuptools import setup\nsetup(\n    install_requires=[\n        "torch>=2.1",\n'
+                '        "numpy",\n        "pandas",\n    ],\n)\n'
+            },
+            [("setup.py", 6)],
+            "'pandas'",
+        ),
+        (
+            {
+                "setup.py": 'from setuptools import setup\nREQS = ["torch>=2.1", "numpy", "scipy"]\n'
+                "setup(install_requires=REQS)\n"
+            },
+            [("setup.py", 2)],
+            "'scipy'",
+        ),
+        (
+            {
+                "setup.cfg": "[metadata]\nname = trainer\n\n[options]\ninstall_requires =\n    torch>=2.1\n"
+                "    numpy\n    pandas\n"
+            },
+            [("setup.cfg", 8)],
+            "'pandas'",
+        ),
+    ],
+)
+def test_pk002_fires_on_a_disagreeing_second_source(
+    make_repo: MakeRepo, files: dict[str, str], expected: list[tuple[str, int | None]], words: str
+) -> None:
+    findings = run("PK002", make_repo({"pyproject.toml": DEPS, **files}))
+    assert where(findings) == expected
+    assert words in findings[0].message
+
+
+def test_pk002_compares_poetry_names(make_repo: MakeRepo) -> None:
+    pyproject = '[tool.poetry.dependencies]\npython = "^3.11"\ntorch = "^2.1"\n'
+    root = make_repo({"pyproject.toml": pyproject, "requirements.txt": "torch>=2.1,<3\nlightning\n"})
+    assert where(run("PK002", root)) == [("requirements.txt", 2)]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # the same set, written differently (spacing, order of clauses)
+        {"pyproject.toml": DEPS, "requirements.txt": "numpy\ntorch >= 2.1\n"},
+        # a fully pinned file is a lock compiled from pyproject, not a second declaration
+        {"pyproject.toml": DEPS, "requirements.txt": "torch==2.3.1\nnumpy==1.26.4\nfilelock==3.13.1\n"},
+        # dev requirements are not the runtime set
+        {"pyproject.toml": DEPS, "requirements-dev.txt": "pytest\nruff\n"},
+        # pyproject reads its dependencies from requirements.txt: one source
+        {
+            "pyproject.toml": BUILD + '[project]\nname = "t"\ndynamic = ["dependencies"]\n',
+            "requirements.txt": "torch\n",
+        },
+        # setup.py computes install_requires (from the requirements file): one literal source
+        {
+            "setup.py": "from setuptools import setup\nsetup(install_requires=open('r.txt').read().split())\n",
+            "requirements.txt": "torch\n",
+        },
+        # odd types are treated as absent
+        {"pyproject.toml": PROJECT + 'dependencies = "torch"\n', "requirements.txt": "torch\nnumpy\n"},
+        {"pyproject.toml": DEPS},
+    ],
+)
+def test_pk002_passes(make_repo: MakeRepo, files: dict[str, str]) -> None:
+    assert run("PK002", make_repo(files)) == []
+
+
+# -- PK003 --------------------------------------------------------------------------------------------------------
+def test_pk003_points_at_the_first_unpinned_requirement(make_repo: MakeRepo) -> None:
+    root = make_repo({"pyproject.toml": DEPS, "requirements.txt": "# runtime\ntorch==2.3.1\nnumpy>=1.26\n"})
+    findings = run("PK003", root)
+    assert where(findings) == [("requirements.txt", 3)]
+    assert "'numpy>=1.26' is not pinned" in findings[0].message
+
+
+def test_pk003_without_lock_or_requirements(make_repo: MakeRepo) -> None:
+    assert where(run("PK003", make_repo({"pyproject.toml": DEPS}))) == [("pyproject.toml", None)]
+
+
+@pytest.mark.parametrize(
+    "lock",
+    ["uv.lock", "poetry.lock", "pdm.lock", "pylock.toml", "pylock.gpu.toml", "Pipfile.lock", "env.conda-lock.yml"],
+)
+def test_pk003_passes_with_a_lock_file(make_repo: MakeRepo, lock: str) -> None:
+    assert run("PK003", make_repo({"pyproject.toml": DEPS, lock: "# lock\n"})) == []
+
+
+def test_pk003_passes_with_fully_pinned_requirements(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {"pyproject.toml": DEPS, "requirements.txt": "torch==2.3.1 \\\n    --hash=sha256:abc\nnumpy==1.26.4\n"}
+    )
+    assert run("PK003", root) == []
+
+
+# -- PK004 --------------------------------------------------------------------------------------------------------
+def test_pk004_flags_test_tools_among_runtime_dependencies(make_repo: MakeRepo) -> None:
+    pyproject = PROJECT + 'dependencies = [\n  "torch",\n  "pytest>=8",\n]\n[dependency-groups]\ndev = ["ruff"]\n'
+    findings = run("PK004", make_repo({"pyproject.toml": pyproject}))
+    assert where(findings) == [("pyproject.toml", 7)]
+    assert "'pytest'" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [PROJECT + 'dependencies = ["torch"]\n', PROJECT + "dependency-groups = 3\n"],
+)
+def test_pk004_flags_missing_separation(make_repo: MakeRepo, pyproject: str) -> None:
+    findings = run("PK004", make_repo({"pyproject.toml": pyproject}))
+    assert where(findings) == [("pyproject.toml", 1)]
+    assert "no dev/test dependency group" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"pyproject.toml": PROJECT + '[dependency-groups]\ntest = ["pytest"]\n'},
+        {"pyproject.toml": PROJECT + '[project.optional-dependencies]\ndev = ["ruff", "mypy"]\n'},
+        {"pyproject.toml": PROJECT + '[tool.poetry.group.dev.dependencies]\npytest = "^8"\n'},
+        {"pyproject.toml": PROJECT, "requirements-dev.txt": "pytest\n"},
+        {"pyproject.toml": PROJECT, "requirements/test.txt": "pytest\n"},
+        # a pytest plugin needs pytest at run time
+        {
+            "pyproject.toml": '[project]\nname = "pytest-gpu"\ndependencies = ["pytest>=8"]\n'
+            '[dependency-groups]\ndev = ["ruff"]\n'
+        },
+    ],
+)
+def test_pk004_passes(make_repo: MakeRepo, files: dict[str, str]) -> None:
+    assert run("PK004", make_repo(files)) == []
+
+
+# -- PK005 --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ('"<4"', "no lower bound"),  # and a cap: two findings on the line
+        ('"<4"', "caps the version with '<4'"),
+        ('">=3.10,<3.13"', "caps the version with '<3.13'"),
+        ('"~=3.11"', "'~=3.11' (which means <4)"),
+        ('"==3.11.*"', "caps the version with '==3.11.*'"),
+        ("3.11", "not a version specifier string"),
+        ('"3.11"', "not a valid specifier"),
+    ],
+)
+def test_pk005_fires_at_requires_python(make_repo: MakeRepo, value: str, words: str) -> None:
+    pyproject = f'[project]\nname = "t"\nrequires-python = {value}\n'
+    findings = run("PK005", make_repo({"pyproject.toml": pyproject}))
+    assert set(where(findings)) == {("pyproject.toml", 3)}
+    assert any(words in f.message for f in findings)
+
+
+def test_pk005_fires_at_project_when_missing(make_repo: MakeRepo) -> None:
+    findings = run("PK005", make_repo({"pyproject.toml": BUILD + '[project]\nname = "t"\n'}))
+    assert where(findings) == [("pyproject.toml", 4)]
+
+
+@pytest.mark.parametrize("value", [">=3.11", ">= 3.10, != 3.10.1", ">3.9"])
+def test_pk005_passes_with_a_floor(make_repo: MakeRepo, value: str) -> None:
+    pyproject = f'[project]\nname = "t"\nrequires-python = "{value}"\n'
+    assert run("PK005", make_repo({"pyproject.toml": pyproject})) == []
+
+
+# -- PK006 --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("deps", "expected", "words"),
+    [
+        ("  - python=3.11\n  - pytorch\n  - pytorch-cuda=12.1\n", 5, "'pytorch' has no version"),
+        ("  - python=3.11\n  - pytorch=2.3\n", 3, "CUDA toolkit"),
+        ("  - pytorch=2.3\n  - cpuonly\n", 3, "does not list python"),
+        ("  - python\n  - pytorch::pytorch=2.3\n  - cpuonly\n", 4, "'python' has no version"),
+        ("  - python=3.11\n  - pytorch=2.3\n  - cudatoolkit\n", 6, "'cudatoolkit' has no version"),
+        ("  - python=3.11\n  - pip\n  - pip:\n    - torch==2.3.0\n", 3, "CUDA toolkit"),
+    ],
+)
+def test_pk006_fires(make_repo: MakeRepo, deps: str, expected: int, words: str) -> None:
+    root = make_repo({"environment.yml": "name: train\nchannels: [pytorch, nvidia]\ndependencies:\n" + deps})
+    findings = run("PK006", root)
+    assert where(findings) == [("environment.yml", expected)]
+    assert words in findings[0].message
+
+
+def test_pk006_odd_dependencies_value(make_repo: MakeRepo) -> None:
+    assert where(run("PK006", make_repo({"conda.yml": "name: x\ndependencies: 3\n"}))) == [("conda.yml", 2)]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"environment.yml": "dependencies:\n  - python=3.11\n  - pytorch=2.3.1\n  - pytorch-cuda=12.1\n"},
+        {"environment.yaml": "dependencies:\n  - python=3.11\n  - pytorch==2.3.1\n  - cpuonly\n"},
+        {"environment.yml": "dependencies:\n  - python=3.11\n  - pip:\n    - torch==2.3.0+cu121\n"},
+        {"environment.yml": "dependencies:\n  - python=3.12\n  - numpy\n"},  # not a PyTorch environment
+        {"pyproject.toml": PROJECT},  # no conda environment at all
+        {"environment.yml": "- not a mapping\n"},
+    ],
+)
+def test_pk006_passes(make_repo: MakeRepo, files: dict[str, str]) -> None:
+    assert run("PK006", make_repo(files)) == []
