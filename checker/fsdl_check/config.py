@@ -94,6 +94,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path.name}: cannot read configuration: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path.name}: cannot read configuration: nested too deeply") from None
 
 
 def parse(table: dict[str, Any], source: str) -> Config:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Callable, Iterable
@@ -45,21 +46,21 @@ T = TypeVar("T")
 
 
 def gitignore_spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
-    """Gitignore-style patterns compiled, leaving out any line pathspec cannot read (`\\` or a lone `!`), as git does.
+    """Gitignore-style patterns compiled, leaving out any line pathspec cannot read (`\\`, `!`, `[z-a]`), as git does.
 
     Use it for patterns that come from the audited repository (.gitignore, .gitattributes, configuration).
     """
     patterns = list(lines)
     try:
         return pathspec.GitIgnoreSpec.from_lines(patterns)
-    except ValueError:  # pathspec's GitIgnorePatternError
+    except (ValueError, re.error):  # pathspec's GitIgnorePatternError; a bad range such as `[z-a]`
         return pathspec.GitIgnoreSpec.from_lines([p for p in patterns if _valid_pattern(p)])
 
 
 def _valid_pattern(pattern: str) -> bool:
     try:
         pathspec.GitIgnoreSpec.from_lines([pattern])
-    except ValueError:
+    except (ValueError, re.error):
         return False
     return True
 
@@ -263,11 +264,20 @@ class Repo:
             )
         return self._text[path]
 
-    def _parse_all(self, suffixes: tuple[str, ...], parse: Callable[[str, str], T], name_prefix: str = "") -> list[T]:
-        """Parse every readable file with one of `suffixes` (whose name starts with `name_prefix`, if given)."""
+    def _parse_all(
+        self,
+        suffixes: tuple[str, ...],
+        parse: Callable[[str, str], T],
+        name_prefix: str = "",
+        where: Callable[[RepoFile], bool] | None = None,
+    ) -> list[T]:
+        """Parse every readable file with one of `suffixes` (whose name starts with `name_prefix`, if given, and
+        for which `where` holds, if given)."""
         out: list[T] = []
         for f in self.files:
             if f.symlink or f.suffix not in suffixes or not f.name.startswith(name_prefix):
+                continue
+            if where is not None and not where(f):
                 continue
             text = self.text(f.path)
             if text is not None:
@@ -294,9 +304,12 @@ class Repo:
 
     @cached_property
     def requirements(self) -> list[RequirementsFile]:
-        found = self._parse_all((".txt", ".in"), parse_requirements)
         # requirements*.txt anywhere, and any .txt/.in directly inside a requirements/ folder
-        return [r for r in found if r.path.rsplit("/", 1)[-1].startswith("requirements") or "requirements/" in r.path]
+        return self._parse_all(
+            (".txt", ".in"),
+            parse_requirements,
+            where=lambda f: f.name.startswith("requirements") or f.path.endswith(f"requirements/{f.name}"),
+        )
 
     @cached_property
     def python(self) -> list[PythonModule]:
@@ -315,7 +328,7 @@ class Repo:
 
     @cached_property
     def toml_files(self) -> list[TomlDoc]:
-        others = [d for d in self._parse_all((".toml",), parse_toml) if d.path != "pyproject.toml"]
+        others = self._parse_all((".toml",), parse_toml, where=lambda f: f.path != "pyproject.toml")
         return ([self.pyproject] if self.pyproject else []) + others
 
     @cached_property

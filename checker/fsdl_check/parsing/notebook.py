@@ -28,7 +28,10 @@ class Notebook:
         out = []
         for cell in self.cells:
             source = cell.get("source", "")
-            out.append("".join(source) if isinstance(source, list) else str(source))
+            if isinstance(source, list):  # lines; anything but strings in it is not source text
+                out.append("".join(line for line in source if isinstance(line, str)))
+            else:
+                out.append(source if isinstance(source, str) else "")
         return out
 
 

@@ -110,7 +110,12 @@ class PythonModule:
     @cached_property
     def has_main_guard(self) -> bool:
         body = self.tree.body if self.tree is not None else []
-        return any(isinstance(node, ast.If) and "__main__" in ast.unparse(node.test) for node in body)
+        # Look for the "__main__" constant in the test (iteratively: unparsing a deeply nested test would recurse).
+        return any(
+            isinstance(node, ast.If)
+            and any(isinstance(n, ast.Constant) and n.value == "__main__" for n in ast.walk(node.test))
+            for node in body
+        )
 
     @cached_property
     def _nodes(self) -> list[ast.AST]:

@@ -45,6 +45,10 @@ def parse_toml(path: str, text: str) -> TomlDoc:
         return TomlDoc(path, text, tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        return TomlDoc(path, text, {}, f"invalid TOML: {exc}", int(match.group(1)) if match else None)
+        if match:
+            line: int | None = int(match.group(1))
+        else:  # "(at end of document)": the last line with text is where the unfinished value starts or ends
+            line = max(1, len(text.rstrip().splitlines())) if "end of document" in str(exc) else None
+        return TomlDoc(path, text, {}, f"invalid TOML: {exc}", line)
     except (RecursionError, ValueError) as exc:
         return TomlDoc(path, text, {}, f"invalid TOML: {type(exc).__name__}", None)

@@ -63,7 +63,8 @@ class Workflow:
         out: list[Step] = []
         for name, job in self.jobs.items():
             if self.provider == "github":
-                for step in job.get("steps") or []:
+                steps = job.get("steps")
+                for step in steps if isinstance(steps, list) else []:
                     if not isinstance(step, dict):
                         continue
                     run, uses = step.get("run"), step.get("uses")

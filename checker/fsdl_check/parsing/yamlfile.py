@@ -106,7 +106,33 @@ def parse_yaml(path: str, text: str) -> YamlDoc:
         return YamlDoc(path, text, (), f"invalid YAML: {exc.problem or exc}", line)
     except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
         return YamlDoc(path, text, (), f"invalid YAML: {type(exc).__name__}", None)
+    if _expanded_nodes(docs) > MAX_EXPANDED_NODES:
+        return YamlDoc(path, text, (), "invalid YAML: aliases expand to too many nodes (an alias bomb)", None)
     return YamlDoc(path, text, tuple(d for d in docs if d is not None))
+
+
+#: Most values a file may hold once its aliases are expanded. A few aliases nested a few levels deep (the "billion
+#: laughs") expand exponentially, and a rule that walks or prints such a value would never finish.
+MAX_EXPANDED_NODES = 1_000_000
+
+
+def _expanded_nodes(documents: tuple[Any, ...]) -> int:
+    """How many values the documents hold with every alias expanded (shared values counted once per use)."""
+    sizes: dict[int, int] = {}
+
+    def size(value: Any) -> int:
+        if not isinstance(value, dict | list):
+            return 1
+        key = id(value)
+        if key not in sizes:  # loaded YAML has no cycles (the loader rejects recursive nodes)
+            children = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            sizes[key] = 1 + sum(size(child) for child in children)
+        return sizes[key]
+
+    try:
+        return sum(size(doc) for doc in documents)
+    except RecursionError:
+        return MAX_EXPANDED_NODES + 1
 
 
 def line_of(value: Any, default: int = 1) -> int:

@@ -1,0 +1,194 @@
+"""What kind of repository this is: a training project, a library, or a collection of notebooks.
+
+Training-only rules (seeding, tracking, a smoke test...) ask this. The answer comes from facts the `Repo` has
+already parsed; nothing is re-read. Files under tests/, docs/, examples/ or benchmarks/ (and test modules anywhere)
+never count: a library that shows its training loop in examples/ is still a library. Nor do files of a project
+template (a path with `{{ }}` in it, as cookiecutter and Copier name them): they are the template's output.
+
+- A **training entry point** is a module that
+  * calls `LightningCLI(...)` (or a subclass it defines), or `Trainer(...)` together with `.fit(...)`, or
+    `trainer.fit(...)` after importing Lightning (a Trainer built by Hydra or a factory), or
+  * calls `trainer.train()` (Hugging Face `Trainer`), or
+  * calls `.fit(...)` on a model while importing Keras or TensorFlow, or
+  * runs a loop whose body calls `.backward()` and an optimizer's `.step()` (a raw PyTorch loop), or
+  * is a `train.py` / `train_*.py` script that imports torch, lightning, tensorflow, keras, jax or flax;
+  or it is a YAML config with both `trainer` and `model` (top-level keys as LightningCLI reads them, or entries
+  of a Hydra `defaults:` list).
+- A repository that **defines the machinery** itself (a `Trainer`, `LightningCLI` or `LightningModule` class, as
+  pytorch-lightning, transformers and keras do) calls it all over its own code; there only *scripts* count as
+  entry points (a module with a `__main__` guard, a `__main__.py`, or a `train*.py`), and configs do not.
+- TRAINING: at least one entry point. Otherwise NOTEBOOKS when notebooks outnumber Python modules (not counting
+  `__init__.py` and `setup.py`), and LIBRARY in every other case.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fsdl_check.model import ProjectKind
+from fsdl_check.parsing.python import PythonModule, dotted_name
+from fsdl_check.parsing.yamlfile import LineDict, YamlDoc, line_of
+
+if TYPE_CHECKING:
+    from fsdl_check.repo import Repo
+
+#: Directories whose code demonstrates or tests a project rather than being it.
+AUXILIARY_DIRS = frozenset(
+    {"tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks", "benchmark", "site-packages"}
+)
+#: Class names that mean "this repository provides training machinery" (it is a framework, not a user of one).
+MACHINERY_CLASSES = frozenset({"Trainer", "LightningCLI", "LightningModule"})
+DL_FRAMEWORKS = ("torch", "lightning", "pytorch_lightning", "tensorflow", "keras", "jax", "flax")
+LIGHTNING = ("lightning", "pytorch_lightning")
+TRAIN_SCRIPT = re.compile(r"train(_\w+)?\.py")
+
+
+@dataclass(frozen=True, eq=False)
+class EntryPoint:
+    """Where training starts: a module (with the line of its Trainer/fit/loop) or a config file (module None)."""
+
+    path: str
+    line: int
+    how: str  # a few words for messages: "LightningCLI", "Trainer.fit", "training loop", ...
+    module: PythonModule | None = None
+
+    @property
+    def is_lightning_cli(self) -> bool:
+        return self.how == "LightningCLI"
+
+
+def is_auxiliary(path: str) -> bool:
+    """Whether `path` is test, documentation, example or benchmark code, or part of a project template."""
+    if "{{" in path:
+        return True
+    *dirs, name = path.split("/")
+    if any(d.lower() in AUXILIARY_DIRS for d in dirs):
+        return True
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+
+
+def detect_kind(repo: Repo) -> ProjectKind:
+    """The repository's kind, as described in this module's docstring."""
+    if repo.entry_points:
+        return ProjectKind.TRAINING
+    notebooks = sum(1 for f in repo.files if f.suffix == ".ipynb" and not is_auxiliary(f.path))
+    modules = sum(
+        1
+        for f in repo.files
+        if f.suffix == ".py" and f.name not in ("__init__.py", "setup.py") and not is_auxiliary(f.path)
+    )
+    return ProjectKind.NOTEBOOKS if notebooks > modules else ProjectKind.LIBRARY
+
+
+def find_entry_points(repo: Repo) -> list[EntryPoint]:
+    """Every training entry point of the repository, modules first, in path order."""
+    modules = [m for m in repo.python if m.tree is not None and not is_auxiliary(m.path)]
+    library = any(defines_machinery(m) for m in modules)
+    found: list[EntryPoint] = []
+    for module in modules:
+        if library and not is_script(module):
+            continue
+        entry = module_entry_point(module)
+        if entry is not None:
+            found.append(entry)
+    if not library:
+        found.extend(e for doc in repo.yaml_files if (e := config_entry_point(doc)) is not None)
+    return found
+
+
+def defines_machinery(module: PythonModule) -> bool:
+    if not any(f"class {name}" in module.text for name in MACHINERY_CLASSES):
+        return False  # cheap text test first; the tree confirms it is a real class statement
+    return any(isinstance(node, ast.ClassDef) and node.name in MACHINERY_CLASSES for node in module.walk())
+
+
+def is_script(module: PythonModule) -> bool:
+    name = module.path.rsplit("/", 1)[-1]
+    return module.has_main_guard or name == "__main__.py" or TRAIN_SCRIPT.fullmatch(name) is not None
+
+
+def module_entry_point(module: PythonModule) -> EntryPoint | None:
+    """The strongest training signal in `module`, if any."""
+    calls = module.calls
+    cli_classes = lightning_cli_classes(module)
+    if cli := next((c for c in calls if c.last in cli_classes), None):
+        return EntryPoint(module.path, cli.line, "LightningCLI", module)
+    trainer = next((c for c in calls if c.last == "Trainer"), None)
+    if trainer is not None and any(c.last == "fit" for c in calls):
+        return EntryPoint(module.path, trainer.line, "Trainer.fit", module)
+    if hf := next((c for c in calls if c.name.lower().endswith("trainer.train")), None):
+        return EntryPoint(module.path, hf.line, "Trainer.train", module)
+    if module.imports_any(*LIGHTNING) and (fit := next((c for c in calls if c.name.endswith("trainer.fit")), None)):
+        return EntryPoint(module.path, fit.line, "Trainer.fit", module)
+    if module.imports_any("keras", "tensorflow"):
+        keras_fit = next((c for c in calls if c.last == "fit" and "." in c.name), None)
+        if keras_fit is not None:
+            return EntryPoint(module.path, keras_fit.line, "Keras fit", module)
+    if (loop := training_loop_line(module)) is not None:
+        return EntryPoint(module.path, loop, "training loop", module)
+    name = module.path.rsplit("/", 1)[-1]
+    if TRAIN_SCRIPT.fullmatch(name) and module.imports_any(*DL_FRAMEWORKS):
+        return EntryPoint(module.path, main_guard_line(module), "training script", module)
+    return None
+
+
+def lightning_cli_classes(module: PythonModule) -> set[str]:
+    """`LightningCLI` and the subclasses of it that `module` defines (`class TrainCLI(LightningCLI): ...`)."""
+    names = {"LightningCLI"}
+    if "LightningCLI" in module.text:
+        for node in module.walk():
+            if isinstance(node, ast.ClassDef) and any(
+                (dotted_name(base) or "").endswith("LightningCLI") for base in node.bases
+            ):
+                names.add(node.name)
+    return names
+
+
+def training_loop_line(module: PythonModule) -> int | None:
+    """Line of the outermost `for`/`while` loop that calls `.backward()` and an optimizer's `.step()`."""
+    backward = [c.line for c in module.calls if c.last == "backward"]
+    steps = [c.line for c in module.calls if c.last == "step" and _is_optimizer(c.name)]
+    if not backward or not steps:
+        return None
+    best: int | None = None
+    for node in module.walk():
+        if isinstance(node, ast.For | ast.AsyncFor | ast.While):
+            end = node.end_lineno or node.lineno
+            inside = range(node.lineno, end + 1)
+            if any(b in inside for b in backward) and any(s in inside for s in steps):
+                best = node.lineno if best is None else min(best, node.lineno)
+    return best
+
+
+def _is_optimizer(call_name: str) -> bool:
+    """`optimizer.step`, `opt_g.step`, `self.optim.step`, `scaler.step` (AMP steps the optimizer it is given)."""
+    receiver = call_name.rsplit(".", 2)[-2].lower() if call_name.count(".") else ""
+    return receiver.startswith("opt") or "optim" in receiver or receiver.endswith("scaler")
+
+
+def main_guard_line(module: PythonModule) -> int:
+    for node in module.tree.body if module.tree is not None else []:
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            return node.lineno
+    return 1
+
+
+def config_entry_point(doc: YamlDoc) -> EntryPoint | None:
+    """A LightningCLI config (top-level `trainer:` and `model:`) or a Hydra one (both in its `defaults:` list)."""
+    if is_auxiliary(doc.path) or doc.path.startswith(".") or "/." in doc.path:
+        return None  # hidden directories hold tool configuration (.github/, .gitlab/...), not training configs
+    data: Any = doc.first
+    if not isinstance(data, dict):
+        return None
+    if "trainer" in data and "model" in data:
+        line = data.line_of("trainer") if isinstance(data, LineDict) else 1
+        return EntryPoint(doc.path, line, "config")
+    defaults = data.get("defaults")
+    if isinstance(defaults, list):
+        keys = {str(k): item for item in defaults if isinstance(item, dict) for k in item}
+        if "trainer" in keys and "model" in keys:
+            return EntryPoint(doc.path, line_of(keys["trainer"], line_of(defaults)), "config")
+    return None

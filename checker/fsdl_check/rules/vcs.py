@@ -1,0 +1,394 @@
+"""VC: version control and data — what gets committed, what stays out of git, and what must never be in it.
+
+Also home to the secret-scanning helpers (`looks_like_placeholder`, `mask`) that EX005 shares.
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pathspec
+
+from fsdl_check.model import Finding, Rule, Severity
+from fsdl_check.parsing.yamlfile import parse_yaml
+from fsdl_check.repo import Repo, RepoFile
+
+MB = 1024 * 1024
+LFS_POINTER = "version https://git-lfs.github.com/spec/v1"
+ARTIFACT_SUFFIXES = frozenset({
+    ".pt", ".pth", ".ckpt", ".safetensors", ".onnx", ".h5", ".hdf5", ".pkl", ".pickle", ".joblib", ".npy", ".npz",
+    ".parquet", ".feather", ".tfrecord", ".bin", ".pb", ".tflite", ".mlmodel",
+})  # fmt: skip
+LARGE_CSV_BYTES = 1 * MB
+#: Never read when scanning for secrets: binary formats, media, archives, model files.
+BINARY_SUFFIXES = ARTIFACT_SUFFIXES | {
+    ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".tif", ".tiff", ".svg", ".pdf", ".zip", ".gz", ".tgz",
+    ".bz2", ".xz", ".7z", ".tar", ".whl", ".egg", ".so", ".dylib", ".dll", ".exe", ".pyc", ".pyo", ".mp3", ".mp4",
+    ".wav", ".flac", ".avi", ".mov", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".db", ".sqlite", ".psd", ".map",
+}  # fmt: skip
+LOCK_FILES = frozenset({
+    "uv.lock", "poetry.lock", "Pipfile.lock", "pdm.lock", "package-lock.json", "yarn.lock", "pnpm-lock.yaml",
+    "conda-lock.yml", "Cargo.lock", "pixi.lock",
+})  # fmt: skip
+#: `.env` variants that are meant to be committed: templates without values.
+ENV_TEMPLATES = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
+CREDENTIAL_FILES = pathspec.GitIgnoreSpec.from_lines(
+    ["credentials.json", "*.pem", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".netrc", "service-account*.json",
+     "*.p12", "*.pfx", ".pypirc", "kaggle.json"]
+)  # fmt: skip
+#: Tracker SDKs whose credentials are EX005's business.
+TRACKER_WORDS = ("wandb", "mlflow", "comet", "neptune")
+
+# -- secret helpers (shared with EX005) --------------------------------------------------------------------------
+PLACEHOLDER_WORDS = (
+    "xxx", "your", "example", "placeholder", "changeme", "change_me", "dummy", "redacted", "replace", "todo", "fake",
+    "sample", "***", "...", "<", ">", "${", "{{", "%(",
+)  # fmt: skip
+PLACEHOLDER_VALUES = frozenset({"password", "secret", "token", "none", "null", "key", "apikey", "api_key", "test"})
+
+
+def looks_like_placeholder(value: str) -> bool:
+    """Values documentation uses instead of a real secret: `<your-token>`, `xxxx`, `${VAR}`, `changeme`, `aaaa`."""
+    lower = value.lower()
+    if not value or lower in PLACEHOLDER_VALUES or value[0] in "$%{":  # ${VAR}, %VAR%, {an_f_string_field}
+        return True
+    if len(set(value)) <= 2 or any(word in lower for word in PLACEHOLDER_WORDS):
+        return True
+    return "os.environ" in value or "getenv" in value
+
+
+def looks_random(value: str, min_length: int = 20) -> bool:
+    """A machine-made secret: long, mixing character classes, with high per-character entropy."""
+    if len(value) < min_length or looks_like_placeholder(value):
+        return False
+    classes = sum(any(test(c) for c in value) for test in (str.islower, str.isupper, str.isdigit))
+    counts = Counter(value)
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return classes >= 2 and entropy >= 3.0
+
+
+def mask(value: str) -> str:
+    """Enough to find the value again, never enough to use it."""
+    return f"{value[:4]}{'*' * 8}" if len(value) >= 16 else "*" * 8
+
+
+def line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def committed(files: list[RepoFile], git: bool) -> Iterator[RepoFile]:
+    """Files that are in the repository's history: tracked ones in git, every listed one without git."""
+    return (f for f in files if not f.symlink and (f.tracked or not git))
+
+
+def scannable(file: RepoFile) -> bool:
+    """Whether a secret or path scan should read this file (not a link, binary format or lock file)."""
+    return not file.symlink and file.suffix not in BINARY_SUFFIXES and file.name not in LOCK_FILES
+
+
+class LargeFile(Rule):
+    """No committed file is over the size threshold
+
+    Git keeps every version of every file forever: one committed checkpoint or dataset makes every clone, CI run
+    and container build slower for the life of the repository. Large artifacts belong in Git LFS, DVC or the
+    experiment tracker's artifact store, with only a pointer in git. The threshold is `large-file-mb` (10 MB).
+    """
+
+    code, severity = "VC001", Severity.ERROR
+    fix = "Remove the file from git history and store it with Git LFS or DVC; see the template's `.gitignore`."
+    template_file = ".gitignore"
+    example = "git add checkpoints/epoch=9.ckpt  # 450 MB"
+
+    def check(self, repo: Repo) -> Iterator[Finding]:
+        limit = repo.options.large_file_mb
+        for file in committed(repo.files, repo.git):
+            if file.size > limit * MB:
+                yield self.finding(file.path, None, f"{file.size / MB:.1f} MB committed (limit {limit:g} MB)")
+
+
+class ArtifactOutsideLfs(Rule):
+    """Model weights and data files are stored with Git LFS or DVC, not in git itself
+
+    Weights, pickles, arrays and datasets are binary, large and change wholesale with every run: git cannot diff
+    or compress them, and they bloat every clone. Git LFS (a `filter=lfs` pattern in `.gitattributes`) or DVC
+    keeps a small pointer in git and the bytes elsewhere, with the same versioning guarantees.
+    """
+
+    code, severity = "VC002", Severity.WARNING
+    fix = "Track the file with `git lfs track` or `dvc add`, or git-ignore it; see the template's `.gitignore`."
+    template_file = ".gitignore"
+    example = "models/resnet50.pt committed as a regular git blob"
+
+    def check(self, repo: Repo) -> Iterator[Finding]:
+        candidates = [
+            f
+            for f in committed(repo.files, repo.git)
+            if f.suffix in ARTIFACT_SUFFIXES or (f.suffix == ".csv" and f.size > LARGE_CSV_BYTES)
+        ]
+        if not candidates:
+            return
+        lfs = lfs_patterns(repo)
+        dvc = dvc_outputs(repo)
+        for file in candidates:
+            if lfs.match_file(file.path) or any(file.path == o or file.path.startswith(o + "/") for o in dvc):
+                continue
+            if file.size < 1024 and (repo.text(file.path) or "").startswith(LFS_POINTER):
+                continue  # an LFS pointer committed without the .gitattributes line (e.g. from another clone)
+            size = f"{file.size / MB:.1f} MB" if file.size >= MB / 10 else f"{file.size} bytes"
+            yield self.finding(file.path, None, f"{file.suffix} file ({size}) committed outside Git LFS or DVC")
+
+
+def lfs_patterns(repo: Repo) -> pathspec.GitIgnoreSpec:
+    """Paths `filter=lfs` applies to, from every `.gitattributes` (nested ones are relative to their directory)."""
+    patterns: list[str] = []
+    for file in repo.files:
+        if file.name != ".gitattributes":
+            continue
+        base = file.path[: -len(".gitattributes")]
+        for raw in (repo.text(file.path) or "").splitlines():
+            fields = raw.split()
+            if len(fields) < 2 or fields[0].startswith("#") or "filter=lfs" not in fields[1:]:
+                continue
+            pattern = fields[0]
+            if pattern.startswith("!"):
+                continue  # git refuses negative patterns in .gitattributes
+            if base:  # anchor to the directory; patterns without a slash still match at any depth below it
+                pattern = base + (pattern.lstrip("/") if "/" in pattern else "**/" + pattern)
+            if valid_pattern(pattern):
+                patterns.append(pattern)
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def valid_pattern(pattern: str) -> bool:
+    """Whether pathspec accepts `pattern` (a lone `\\` or `/` is not a pattern; git ignores such lines too)."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error):
+        return False
+    return True
+
+
+def dvc_outputs(repo: Repo) -> list[str]:
+    """Paths DVC manages: `outs` of `*.dvc` files and of `dvc.yaml` stages, relative to the repository root."""
+    outputs: list[str] = []
+    for file in repo.files:
+        if file.suffix == ".dvc":
+            text = repo.text(file.path)
+            data = parse_yaml(file.path, text).first if text else None
+            outs = data.get("outs") if isinstance(data, dict) else None
+            outputs.extend(_out_paths(outs, posixpath.dirname(file.path)))
+        elif file.name in ("dvc.yaml", "dvc.yml"):
+            doc = repo.yaml(file.path)
+            stages = doc.first.get("stages") if doc is not None and isinstance(doc.first, dict) else None
+            for stage in stages.values() if isinstance(stages, dict) else []:
+                if isinstance(stage, dict):
+                    wdir = stage.get("wdir")
+                    base = posixpath.join(posixpath.dirname(file.path), wdir if isinstance(wdir, str) else "")
+                    outputs.extend(_out_paths(stage.get("outs"), base))
+                    outputs.extend(_out_paths(stage.get("metrics"), base))
+    return outputs
+
+
+def _out_paths(outs: Any, base: str) -> Iterator[str]:
+    """`outs:` entries are strings, `{path: x}` (a .dvc file) or `{x: {cache: false}}` (dvc.yaml)."""
+    for out in outs if isinstance(outs, list) else []:
+        if isinstance(out, str):
+            path = out
+        elif isinstance(out, dict) and isinstance(out.get("path"), str):
+            path = out["path"]
+        elif isinstance(out, dict) and len(out) == 1 and isinstance(next(iter(out)), str):
+            path = next(iter(out))
+        else:
+            continue
+        yield posixpath.normpath(posixpath.join(base, path)).rstrip("/")
+
+
+#: What VC003 expects `.gitignore` to cover, as (label, probe paths: any one ignored is enough).
+ARTIFACT_DIRS = (
+    ("mlruns/", ("mlruns/0/meta.yaml",)),
+    ("wandb/", ("wandb/run-1/files",)),
+    ("lightning_logs/", ("lightning_logs/version_0/metrics.csv",)),
+    ("outputs/", ("outputs/2024-01-01/run.log",)),
+    ("multirun/", ("multirun/2024-01-01/run.log",)),
+    ("checkpoints (*.ckpt or checkpoints/)", ("model.ckpt", "checkpoints/last.ckpt")),
+)
+
+
+class GitignoreArtifacts(Rule):
+    """`.gitignore` covers ML run artifacts (mlruns, wandb, lightning_logs, outputs, checkpoints)
+
+    Every training run writes tracker stores, logs and checkpoints into the working tree. Unless `.gitignore`
+    names them, one `git add .` commits gigabytes of run output and, with it, whatever the tracker stored. The
+    generated project's `.gitignore` lists them all.
+    """
+
+    code, severity = "VC003", Severity.INFO
+    fix = "Add the missing entries to `.gitignore`; see the template's `.gitignore`."
+    template_file = ".gitignore"
+    example = "# .gitignore\n__pycache__/\n# (no mlruns/, wandb/, lightning_logs/, outputs/, *.ckpt)"
+
+    def check(self, repo: Repo) -> Iterator[Finding]:
+        missing = [label for label, probes in ARTIFACT_DIRS if not any(repo.ignores(p) for p in probes)]
+        if ".gitignore" not in repo.paths:
+            yield self.finding(".gitignore", None, f"no .gitignore; add {', '.join(missing)}")
+        elif missing:
+            yield self.finding(".gitignore", None, f"not ignored: {', '.join(missing)}")
+
+
+class CredentialFile(Rule):
+    """No `.env` or credential file is committed
+
+    `.env` files, cloud service-account keys, SSH and TLS private keys, `.netrc`, `.pypirc` and `kaggle.json` exist
+    to hold secrets. Once committed, a secret is in every clone and fork for good and must be rotated. Commit a
+    `.env.example` with the variable names and keep the real file git-ignored.
+    """
+
+    code, severity = "VC004", Severity.ERROR
+    fix = "Delete the file from git (and rotate what it held), then git-ignore it; see the template's `.gitignore`."
+    template_file = ".gitignore"
+    example = "git add .env  # WANDB_API_KEY=..., AWS_SECRET_ACCESS_KEY=..."
+
+    def check(self, repo: Repo) -> Iterator[Finding]:
+        for file in repo.files:
+            if file.symlink or not is_credential_file(file, repo):
+                continue
+            where = "committed" if file.tracked or not repo.git else "not git-ignored"
+            yield self.finding(file.path, None, f"credential file {file.name} {where}")
+
+
+def is_credential_file(file: RepoFile, repo: Repo) -> bool:
+    name = file.name
+    if name == ".env" or (name.startswith(".env.") and name not in ENV_TEMPLATES):
+        return True
+    if not CREDENTIAL_FILES.match_file(name):
+        return False
+    if file.suffix == ".pem":  # certificates are public; only a private key makes a .pem a secret
+        return "PRIVATE KEY" in (repo.text(file.path) or "PRIVATE KEY")
+    return True
+
+
+@dataclass(frozen=True)
+class TokenPattern:
+    """One kind of token: substrings that must occur in a file before its regex runs (a cheap filter), and the
+    regex, whose `value` group (or whole match) is the secret."""
+
+    what: str
+    triggers: tuple[str, ...]
+    regex: re.Pattern[str]
+    lowercase_triggers: bool = False
+
+
+# Each regex starts with a literal, so the scan skips ahead quickly; word boundaries are checked on the match.
+TOKEN_PATTERNS = (
+    TokenPattern("Hugging Face token", ("hf_",), re.compile(r"hf_[A-Za-z0-9]{30,}(?![A-Za-z0-9])")),
+    TokenPattern("AWS access key", ("AKIA", "ASIA"), re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])")),
+    TokenPattern(
+        "AWS secret key",
+        ("aws_secret",),
+        re.compile(r"""(?i:aws_secret_(?:access_)?key)["']?\s*[:=]\s*["']?(?P<value>[A-Za-z0-9/+]{40})(?![\w/+])"""),
+        lowercase_triggers=True,
+    ),
+    TokenPattern(
+        "GitHub token",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}(?!\w)|github_pat_\w{40,}"),
+    ),
+    TokenPattern(
+        "private key block",
+        ("PRIVATE KEY",),
+        # the marker, optional PEM headers, then key material (also inside JSON strings, with `\n` escapes)
+        re.compile(
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:\s|\\n|\\r)*"
+            r"(?:[A-Za-z-]+:[^\n\\]*(?:\s|\\n|\\r)+)*[A-Za-z0-9+/=]{32,}"
+        ),
+    ),
+    TokenPattern(
+        "Slack token",
+        ("xox", "hooks.slack.com"),
+        re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,}|https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/\w{16,}"),
+    ),
+)
+#: A quoted literal of 20+ token characters after `=` or `:`; the name before it is checked separately.
+QUOTED_VALUE = re.compile(r"""[:=][ \t]*\\?["'](?P<value>[A-Za-z0-9_\-+/=.]{20,})\\?["']""")
+#: The name in front of QUOTED_VALUE, ending the text before it: `client_secret`, `API_KEY`, `"access-token"`.
+SECRET_NAME = re.compile(
+    r"""(?P<name>[A-Za-z0-9_-]*?(?<![A-Za-z0-9])(?i:api[_-]?key|apikey|secret(?:[_-]?key)?|token))\\?["']?[ \t]*$"""
+)
+GENERIC_TRIGGERS = ("key", "secret", "token")
+
+
+def mentions_tracker_sdk(text: str) -> bool:
+    """Whether a file talks to Comet or Neptune, whose `api_key=` / `api_token=` literals EX005 reports."""
+    lower = text.lower()
+    return "comet" in lower or "neptune" in lower
+
+
+class SecretInCode(Rule):
+    """No secret-looking tokens in code or configuration
+
+    Tokens for Hugging Face, AWS, GitHub and Slack, private keys and long random API keys committed to a
+    repository are harvested by bots within minutes of a push. Read secrets from the environment or a secret
+    manager instead (CI: `${{ secrets.NAME }}`). Experiment-tracker credentials are reported by EX005.
+    """
+
+    code, severity = "VC005", Severity.ERROR
+    fix = "Rotate it and read it from the environment; see the template's `src/<package>/tracking.py`."
+    template_file = "src/<package>/tracking.py"
+    example = 'HF_TOKEN = "hf_' + "a1B2c3" * 6 + '"'
+
+    def check(self, repo: Repo) -> Iterator[Finding]:
+        for file in repo.files:
+            if not scannable(file) or is_credential_file(file, repo):
+                continue
+            text = repo.text(file.path)
+            if text:
+                for offset, what in secrets_in(text):
+                    yield self.finding(file.path, line_at(text, offset), f"{what} in source")
+
+
+def secrets_in(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, what it is with the value masked) for each real-looking secret in `text`."""
+    lower = text.lower()
+    for pattern in TOKEN_PATTERNS:
+        if any(t in (lower if pattern.lowercase_triggers else text) for t in pattern.triggers):
+            for match in pattern.regex.finditer(text):
+                if starts_word(text, match.start()) and (what := describe_token(pattern, match)):
+                    yield match.start(), what
+    if any(t in lower for t in GENERIC_TRIGGERS):
+        for match in QUOTED_VALUE.finditer(text):
+            named = SECRET_NAME.search(text, max(0, match.start() - 80), match.start())
+            if named is not None and (what := describe_generic(named["name"], match["value"], text)):
+                yield named.start(), what
+
+
+def starts_word(text: str, offset: int) -> bool:
+    return offset == 0 or not (text[offset - 1].isalnum() or text[offset - 1] == "_")
+
+
+def describe_token(pattern: TokenPattern, match: re.Match[str]) -> str | None:
+    """`what` with the token masked, or None for a placeholder (`hf_xxxx...`, AWS's documentation example)."""
+    if pattern.what == "private key block":
+        return pattern.what
+    value = match.group("value") if "value" in pattern.regex.groupindex else match.group(0)
+    body = value.split("_", 1)[-1] if "_" in value[:11] else value[4:]
+    if looks_like_placeholder(body) or (pattern.what == "Hugging Face token" and not looks_random(body, 30)):
+        return None
+    return f"{pattern.what} {mask(value)}"
+
+
+def describe_generic(name: str, value: str, text: str) -> str | None:
+    """`NAME literal <masked>` for a random-looking value; None for placeholders and tracker credentials."""
+    if any(pattern.regex.match(value) for pattern in TOKEN_PATTERNS):
+        return None  # `SLACK_TOKEN = "xoxb-..."`: the token scan reports it, by what it is
+    lowered = name.lower()
+    if any(word in lowered for word in TRACKER_WORDS) or not looks_random(value):
+        return None
+    if lowered.replace("-", "_") in ("api_key", "apikey", "api_token") and mentions_tracker_sdk(text):
+        return None  # a Comet or Neptune key: EX005
+    return f"{name} literal {mask(value)}"

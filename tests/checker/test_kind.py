@@ -1,0 +1,192 @@
+"""Project-kind detection: training projects, libraries (pytorch-lightning among them) and notebook collections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from fsdl_check.kind import is_auxiliary
+from fsdl_check.model import ProjectKind
+from fsdl_check.repo import Options, Repo
+
+MakeRepo = Callable[..., Path]
+
+LIGHTNING_FIT = """\
+import lightning as L
+
+from pkg.model import Model
+
+
+def main() -> None:
+    trainer = L.Trainer(max_epochs=3)
+    trainer.fit(Model())
+"""
+RAW_LOOP = """\
+import torch
+
+
+def train(model, loader, optimizer):
+    model.train()
+    for epoch in range(10):
+        for x, y in loader:
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+"""
+HF_TRAINER = """\
+from transformers import Trainer, TrainingArguments
+
+args = TrainingArguments(output_dir="out")
+trainer = Trainer(model=model, args=args, train_dataset=dataset)
+trainer.train()
+"""
+KERAS_FIT = """\
+from tensorflow import keras
+
+model = keras.Sequential([keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y, epochs=5)
+"""
+SKLEARN_FIT = """\
+from sklearn.linear_model import LinearRegression
+
+model = LinearRegression()
+model.fit(x, y)
+"""
+LIGHTNING_CLI = """\
+from lightning.pytorch.cli import LightningCLI
+
+
+def main() -> None:
+    LightningCLI(save_config_kwargs={"overwrite": True})
+"""
+CLI_SUBCLASS = """\
+from lightning.pytorch.cli import LightningCLI
+
+
+class TrainCLI(LightningCLI):
+    pass
+
+
+def train() -> None:
+    cli = TrainCLI(run=False)
+    cli.trainer.fit(cli.model)
+"""
+CLI_CONFIG = "seed_everything: 1\ntrainer:\n  max_epochs: 3\nmodel:\n  lr: 0.01\n"
+HYDRA_CONFIG = "defaults:\n  - _self_\n  - model: mnist\n  - trainer: default\n\nseed: 1\n"
+SCRIPT_ONLY = "import torch\n\nprint(torch.__version__)\n"
+NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+
+# A miniature pytorch-lightning: it defines the Trainer and calls `Trainer(...)` + `.fit(` inside its own package
+# (as its tuner does), while the only scripts that train live under examples/ and tests/.
+FRAMEWORK = {
+    "src/lightning/pytorch/trainer/trainer.py": "class Trainer:\n    def fit(self, model):\n        pass\n",
+    "src/lightning/pytorch/tuner/tuning.py": (
+        "from lightning.pytorch.trainer.trainer import Trainer\n\n\ndef tune(model):\n"
+        "    trainer = Trainer()\n    trainer.fit(model)\n"
+    ),
+    "src/lightning/pytorch/cli.py": "class LightningCLI:\n    pass\n",
+    "examples/pytorch/train.py": LIGHTNING_FIT,
+    "tests/tests_pytorch/test_trainer.py": LIGHTNING_FIT,
+    "pyproject.toml": "[tool.ruff]\nline-length = 120\n",
+}
+
+
+def entry_points(root: Path) -> list[tuple[str, int, str]]:
+    return [(e.path, e.line, e.how) for e in Repo(root).entry_points]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"src/pkg/train.py": LIGHTNING_FIT}, [("src/pkg/train.py", 7, "Trainer.fit")]),
+        ({"src/pkg/cli.py": LIGHTNING_CLI}, [("src/pkg/cli.py", 5, "LightningCLI")]),
+        ({"src/pkg/cli.py": CLI_SUBCLASS}, [("src/pkg/cli.py", 9, "LightningCLI")]),
+        ({"pkg/loop.py": RAW_LOOP}, [("pkg/loop.py", 6, "training loop")]),
+        ({"finetune.py": HF_TRAINER}, [("finetune.py", 5, "Trainer.train")]),
+        ({"fit_keras.py": KERAS_FIT}, [("fit_keras.py", 5, "Keras fit")]),
+        ({"scripts/train_resnet.py": SCRIPT_ONLY}, [("scripts/train_resnet.py", 1, "training script")]),
+        ({"configs/default.yaml": CLI_CONFIG}, [("configs/default.yaml", 2, "config")]),
+        ({"configs/train.yaml": HYDRA_CONFIG}, [("configs/train.yaml", 4, "config")]),
+    ],
+)
+def test_training_entry_points_make_a_training_project(
+    make_repo: MakeRepo, files: dict[str, str], expected: list[tuple[str, int, str]]
+) -> None:
+    root = make_repo(files)
+    assert entry_points(root) == expected
+    assert Repo(root).kind is ProjectKind.TRAINING
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param({"src/pkg/__init__.py": "", "src/pkg/core.py": "def f() -> int:\n    return 1\n"}, id="plain"),
+        pytest.param({"src/pkg/regress.py": SKLEARN_FIT}, id="sklearn-fit-is-not-keras"),
+        pytest.param({"src/pkg/util.py": SCRIPT_ONLY}, id="torch-import-alone"),
+        pytest.param(
+            {"tests/test_train.py": LIGHTNING_FIT, "examples/train.py": LIGHTNING_FIT, "docs/conf.py": RAW_LOOP},
+            id="training-only-in-tests-examples-docs",
+        ),
+        pytest.param({"src/pkg/a.py": "x = 1\n", "benchmarks/train.py": SCRIPT_ONLY}, id="benchmarks"),
+        pytest.param({".github/workflows/ci.yml": "on: push\ntrainer: {}\nmodel: {}\n"}, id="tool-config-yaml"),
+        pytest.param(FRAMEWORK, id="pytorch-lightning-itself"),
+        pytest.param({"broken.py": "def (:\n", "src/pkg/ok.py": "x = 1\n"}, id="unparsable-module"),
+        pytest.param({}, id="empty"),
+    ],
+)
+def test_libraries(make_repo: MakeRepo, files: dict[str, str]) -> None:
+    root = make_repo(files)
+    assert entry_points(root) == []
+    assert Repo(root).kind is ProjectKind.LIBRARY
+
+
+def test_a_framework_repository_with_its_own_training_script_is_a_training_project(make_repo: MakeRepo) -> None:
+    """Defining a Trainer class does not hide a real entry point: a research repo's `train.py` still counts."""
+    script = "from mypkg.trainer import Trainer\n\nif __name__ == '__main__':\n    Trainer().fit(model)\n"
+    root = make_repo({**FRAMEWORK, "train.py": script, "configs/default.yaml": CLI_CONFIG})
+    assert entry_points(root) == [("train.py", 4, "Trainer.fit")]  # configs count only for non-frameworks
+    assert Repo(root).kind is ProjectKind.TRAINING
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({f"nb{i}.ipynb": NOTEBOOK for i in range(3)}, ProjectKind.NOTEBOOKS),
+        (
+            {"a.ipynb": NOTEBOOK, "b.ipynb": NOTEBOOK, "src/pkg/__init__.py": "", "src/pkg/io.py": "x = 1\n"},
+            ProjectKind.NOTEBOOKS,
+        ),
+        ({"a.ipynb": NOTEBOOK, "src/pkg/io.py": "x = 1\n", "src/pkg/plot.py": "y = 2\n"}, ProjectKind.LIBRARY),
+        ({"a.ipynb": NOTEBOOK, "b.ipynb": NOTEBOOK, "train.py": LIGHTNING_FIT}, ProjectKind.TRAINING),
+        ({"docs/a.ipynb": NOTEBOOK, "docs/b.ipynb": NOTEBOOK, "src/pkg/io.py": "x = 1\n"}, ProjectKind.LIBRARY),
+    ],
+)
+def test_notebook_collections(make_repo: MakeRepo, files: dict[str, str], expected: ProjectKind) -> None:
+    assert Repo(make_repo(files)).kind is expected
+
+
+def test_configured_kind_wins_over_detection(make_repo: MakeRepo) -> None:
+    root = make_repo({"src/pkg/train.py": LIGHTNING_FIT})
+    assert Repo(root, Options(project_kind=ProjectKind.LIBRARY)).kind is ProjectKind.LIBRARY
+
+
+@pytest.mark.parametrize(
+    ("path", "auxiliary"),
+    [
+        ("tests/test_x.py", True),
+        ("src/pkg/tests/helpers.py", True),
+        ("docs/conf.py", True),
+        ("Examples/demo.py", True),
+        ("src/pkg/test_utils.py", True),
+        ("src/pkg/model_test.py", True),
+        ("conftest.py", True),
+        ("src/pkg/testing_utils.py", False),
+        ("src/pkg/train.py", False),
+    ],
+)
+def test_auxiliary_paths(path: str, auxiliary: bool) -> None:
+    assert is_auxiliary(path) is auxiliary

@@ -1,0 +1,223 @@
+"""GA rules: each fires, at the right place, on a small bad repository and stays quiet on good ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from fsdl_check.model import REGISTRY, Finding, all_rules
+from fsdl_check.repo import Options, Repo
+
+MakeRepo = Callable[..., Path]
+WORKFLOW = ".github/workflows/ci.yml"
+
+
+def run(code: str, root: Path, **options: object) -> list[Finding]:
+    """Run one rule's `check`, giving it the `Repo` itself where it asks for `repo`."""
+    all_rules()
+    rule = REGISTRY[code]()
+    repo = Repo(root, Options(**options))  # type: ignore[arg-type]
+    return sorted(rule.check(**{n: repo if n == "repo" else getattr(repo, n) for n in rule.inputs()}))
+
+
+def where(findings: list[Finding]) -> list[tuple[str, int | None]]:
+    return [(f.path, f.line) for f in findings]
+
+
+# -- GA001 --------------------------------------------------------------------------------------------------------
+JOBS = """\
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - run: ruff check .
+"""
+
+
+@pytest.mark.parametrize(
+    ("workflow", "expected", "message"),
+    [
+        (
+            "name: CI\n\non: [push]\n" + JOBS,
+            [(WORKFLOW, 3)],
+            "no top-level `permissions:` (and none on job test, lint)",
+        ),
+        (
+            "name: CI\non: push\n" + JOBS.replace("  lint:\n", "  lint:\n    permissions: {contents: read}\n"),
+            [(WORKFLOW, 2)],
+            "no top-level `permissions:` (and none on job test)",
+        ),
+        ("on: push\npermissions: write-all\n" + JOBS, [(WORKFLOW, 2)], "permissions: write-all"),
+        (
+            "on: push\n"
+            + JOBS.replace("  test:\n", "  test:\n    permissions: write-all\n").replace(
+                "  lint:\n", "  lint:\n    permissions: {}\n"
+            ),
+            [(WORKFLOW, 4)],
+            "job test has write-all",
+        ),
+    ],
+)
+def test_unrestricted_workflow_tokens(
+    make_repo: MakeRepo, workflow: str, expected: list[tuple[str, int]], message: str
+) -> None:
+    findings = run("GA001", make_repo({WORKFLOW: workflow}))
+    assert where(findings) == expected
+    assert findings[0].message == message
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {WORKFLOW: "on: push\npermissions:\n  contents: read\n" + JOBS},
+        {WORKFLOW: "on: push\npermissions: {}\n" + JOBS},
+        {WORKFLOW: "on: push\n" + JOBS.replace("    runs-on:", "    permissions: read-all\n    runs-on:")},
+        {".gitlab-ci.yml": "test:\n  script:\n    - pytest\n"},
+        {WORKFLOW: "not: [a, workflow"},
+    ],
+)
+def test_restricted_workflow_tokens(make_repo: MakeRepo, files: dict[str, str]) -> None:
+    assert run("GA001", make_repo(files)) == []
+
+
+# -- GA002 --------------------------------------------------------------------------------------------------------
+PR_TARGET_CHECKOUT = """\
+on: pull_request_target
+permissions: {contents: read}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          ref: ${{ github.event.pull_request.head.sha }}
+      - run: make test
+"""
+ISSUE_TITLE = """\
+on:
+  issues:
+    types: [opened]
+jobs:
+  triage:
+    runs-on: ubuntu-latest
+    steps:
+      - name: greet
+        run: |
+          echo "thanks for the issue"
+          echo "${{ github.event.issue.title }}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("workflow", "line", "message"),
+    [
+        (PR_TARGET_CHECKOUT, 7, "pull_request_target checks out the PR head"),
+        (
+            PR_TARGET_CHECKOUT.replace("github.event.pull_request.head.sha", "github.head_ref"),
+            7,
+            "pull_request_target checks out the PR head",
+        ),
+        (ISSUE_TITLE, 9, "`github.event.issue.title` interpolated into a script"),
+        (
+            ISSUE_TITLE.replace("issue.title", "pull_request.head.ref"),
+            9,
+            "`github.event.pull_request.head.ref` interpolated into a script",
+        ),
+        (
+            "on: pull_request\njobs:\n  a:\n    steps:\n      - run: git checkout ${{ github.head_ref }}\n",
+            5,
+            "`github.head_ref` interpolated into a script",
+        ),
+        (
+            "on: issue_comment\njobs:\n  a:\n    steps:\n      - uses: actions/github-script@v7\n        with:\n"
+            "          script: console.log('${{ github.event.comment.body }}')\n",
+            5,
+            "`github.event.comment.body` interpolated into a script",
+        ),
+    ],
+)
+def test_injection_and_pr_head_checkout(make_repo: MakeRepo, workflow: str, line: int, message: str) -> None:
+    findings = run("GA002", make_repo({WORKFLOW: workflow}))
+    assert where(findings) == [(WORKFLOW, line)]
+    assert findings[0].message == message
+
+
+@pytest.mark.parametrize(
+    "workflow",
+    [
+        PR_TARGET_CHECKOUT.replace("pull_request_target", "pull_request"),
+        PR_TARGET_CHECKOUT.replace("        with:\n          ref: ${{ github.event.pull_request.head.sha }}\n", ""),
+        ISSUE_TITLE.replace(
+            '        run: |\n          echo "thanks for the issue"\n          echo "${{ github.event.issue.title }}"\n',
+            '        env:\n          TITLE: ${{ github.event.issue.title }}\n        run: echo "$TITLE"\n',
+        ),
+        "on: pull_request\njobs:\n  a:\n    steps:\n      - run: echo ${{ github.event.pull_request.number }}\n",
+        "on: push\njobs:\n  a:\n    steps:\n      - run: echo ${{ github.sha }} ${{ matrix.python }}\n",
+    ],
+)
+def test_safe_workflows(make_repo: MakeRepo, workflow: str) -> None:
+    assert run("GA002", make_repo({WORKFLOW: workflow})) == []
+
+
+# -- GA003 --------------------------------------------------------------------------------------------------------
+def test_missing_dependency_updates(make_repo: MakeRepo) -> None:
+    findings = run("GA003", make_repo({WORKFLOW: "on: push\n", "README.md": "x"}))
+    assert where(findings) == [(".github/dependabot.yml", None)]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [".github/dependabot.yml", ".github/dependabot.yaml", "renovate.json", ".renovaterc", ".github/renovate.json5"],
+)
+def test_dependency_update_tools(make_repo: MakeRepo, path: str) -> None:
+    assert run("GA003", make_repo({path: "{}\n"})) == []
+
+
+# -- GA004 --------------------------------------------------------------------------------------------------------
+def test_missing_license_and_readme(make_repo: MakeRepo) -> None:
+    findings = run("GA004", make_repo({"src/pkg/__init__.py": "", "docs/README.md": "x", "third_party/LICENSE": "x"}))
+    assert [(f.path, f.line, f.message) for f in findings] == [
+        ("LICENSE", None, "no LICENSE file and no `license` in [project]"),
+        ("README.md", None, "no README"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"LICENSE": "MIT", "README.md": "x"}, []),
+        ({"COPYING": "GPL", "readme.rst": "x"}, []),
+        ({"LICENSE.txt": "MIT", "README": "x"}, []),
+        ({"pyproject.toml": '[project]\nname = "x"\nlicense = "MIT"\n', "README.md": "x"}, []),
+        ({"pyproject.toml": '[project]\nname = "x"\nlicense-files = ["LICENSES/*"]\n', "README.md": "x"}, []),
+        ({"LICENSE.md": "MIT"}, [("README.md", None)]),
+        ({"README.md": "x", "pyproject.toml": '[project]\nname = "x"\n'}, [("LICENSE", None)]),
+    ],
+)
+def test_license_and_readme(make_repo: MakeRepo, files: dict[str, str], expected: list[tuple[str, None]]) -> None:
+    assert where(run("GA004", make_repo(files))) == expected
+
+
+def test_odd_workflow_shapes_are_treated_as_absent(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            ".github/workflows/a.yml": "on: 3\npermissions: [1]\njobs: [1, 2]\n",
+            ".github/workflows/b.yml": (
+                "on: {pull_request_target: null}\njobs:\n  x:\n    permissions: 7\n    steps:\n"
+                "      - uses: actions/checkout@v4\n        with: [ref]\n      - uses: actions/checkout@v4\n"
+                "        with: {ref: 5}\n      - run: 12\n      - uses: actions/github-script@v7\n"
+                "        with: {script: [1]}\n      - 7\n"
+            ),
+            ".github/workflows/c.yml": "- just\n- a list\n",
+            ".github/workflows/d.yml": "a: &x [*x]\n",
+            "pyproject.toml": "[project]\nname = 'x'\nlicense = {file = 'LICENSE'}\n",
+            "README.md": "x",
+        }
+    )
+    assert [run(code, root) for code in ("GA001", "GA002", "GA004")] == [[], [], []]

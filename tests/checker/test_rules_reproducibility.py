@@ -1,0 +1,235 @@
+"""RP rules: each fires, at the right place, on a small bad repository and stays quiet on good ones.
+
+User paths in this file are assembled at run time so that the file itself holds none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from fsdl_check.model import REGISTRY, Finding, all_rules
+from fsdl_check.repo import Options, Repo
+
+MakeRepo = Callable[..., Path]
+
+ALICE = "/" + "home/alice"
+BOB_MAC = "/" + "Users/bob"
+CAROL_WIN = "C:" + "\\\\Users\\\\carol"  # as written inside a Python string literal
+
+UNSEEDED = """\
+import lightning as L
+
+from pkg.model import Model
+
+
+def main() -> None:
+    trainer = L.Trainer(max_epochs=3)
+    trainer.fit(Model())
+"""
+CLI = """\
+from lightning.pytorch.cli import LightningCLI
+
+
+def main() -> None:
+    LightningCLI(save_config_kwargs={"overwrite": True})
+"""
+CLI_SUBCLASS = """\
+from lightning.pytorch.cli import LightningCLI
+
+
+class TrainCLI(LightningCLI):
+    pass
+
+
+def train() -> None:
+    cli = TrainCLI({default}run=False)
+    cli.trainer.fit(cli.model)
+"""
+RAW_LOOP = """\
+import torch
+
+{seed}
+model = torch.nn.Linear(1, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for step in range(10):
+    loss = model(torch.randn(4, 1)).pow(2).mean()
+    loss.backward()
+    optimizer.step()
+"""
+
+
+def run(code: str, root: Path, **options: object) -> list[Finding]:
+    """Run one rule's `check`, giving it the `Repo` itself where it asks for `repo`."""
+    all_rules()
+    rule = REGISTRY[code]()
+    repo = Repo(root, Options(**options))  # type: ignore[arg-type]
+    return sorted(rule.check(**{n: repo if n == "repo" else getattr(repo, n) for n in rule.inputs()}))
+
+
+def where(findings: list[Finding]) -> list[tuple[str, int | None]]:
+    return [(f.path, f.line) for f in findings]
+
+
+# -- RP001 --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"src/pkg/train.py": UNSEEDED}, [("src/pkg/train.py", 7)]),
+        ({"train.py": RAW_LOOP.format(seed="")}, [("train.py", 6)]),
+        ({"src/pkg/cli.py": CLI}, [("src/pkg/cli.py", 5)]),
+        (
+            {"src/pkg/cli.py": CLI, "configs/default.yaml": "seed_everything: true\ntrainer: {}\n"},
+            [("src/pkg/cli.py", 5)],
+        ),
+        ({"configs/fit.yaml": "trainer:\n  max_epochs: 1\nmodel: {}\n"}, [("configs/fit.yaml", 1)]),
+        ({"src/pkg/cli.py": CLI_SUBCLASS.format(default="")}, [("src/pkg/cli.py", 9)]),
+        ({"loop.py": "from mylib import Trainer\n\ntrainer = Trainer()\ntrainer.train()\n"}, [("loop.py", 4)]),
+    ],
+)
+def test_unseeded_entry_points(make_repo: MakeRepo, files: dict[str, str], expected: list[tuple[str, int]]) -> None:
+    assert where(run("RP001", make_repo(files))) == expected
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {
+            "src/pkg/train.py": UNSEEDED.replace(
+                "    trainer =", "    L.seed_everything(42, workers=True)\n    trainer ="
+            )
+        },
+        {"train.py": RAW_LOOP.format(seed="torch.manual_seed(0)")},
+        {"train.py": RAW_LOOP.format(seed="import numpy as np\nnp.random.seed(0)")},
+        {"train.py": RAW_LOOP.format(seed="from transformers import set_seed\nset_seed(1)")},
+        {"train.py": RAW_LOOP.format(seed="rng = __import__('numpy').random.default_rng(7)")},
+        # seeded in a module of the project that the entry point imports (absolute, src layout, and relative)
+        {"src/pkg/train.py": UNSEEDED, "src/pkg/model.py": "import torch\n\ntorch.manual_seed(3)\n"},
+        {
+            "src/pkg/train.py": UNSEEDED.replace("from pkg.model", "from .utils import seed\nfrom pkg.model"),
+            "src/pkg/utils.py": "import random\n\n\ndef seed() -> None:\n    random.seed(0)\n",
+        },
+        {"src/pkg/cli.py": CLI, "configs/default.yaml": "seed_everything: 1234\ntrainer: {}\nmodel: {}\n"},
+        {"src/pkg/cli.py": CLI.replace("save_config_kwargs", "seed_everything_default=7, save_config_kwargs")},
+        {"src/pkg/cli.py": CLI_SUBCLASS.format(default="seed_everything_default=42, ")},
+        {"src/pkg/cli.py": CLI_SUBCLASS.format(default=""), "configs/default.yaml": "seed_everything: 3\n"},
+        {"configs/fit.yaml": "seed_everything: 0\ntrainer:\n  max_epochs: 1\nmodel: {}\n"},
+        {"finetune.py": "from transformers import Trainer\n\ntrainer = Trainer(model=m, args=a)\ntrainer.train()\n"},
+        {"src/pkg/library.py": "def f() -> int:\n    return 1\n"},  # no entry point: nothing to seed
+    ],
+)
+def test_seeded_entry_points(make_repo: MakeRepo, files: dict[str, str]) -> None:
+    assert run("RP001", make_repo(files)) == []
+
+
+def test_lightning_cli_message_says_what_to_set(make_repo: MakeRepo) -> None:
+    (finding,) = run("RP001", make_repo({"src/pkg/cli.py": CLI}))
+    assert "seed_everything" in finding.message and "LightningCLI" in finding.message
+
+
+# -- RP002 --------------------------------------------------------------------------------------------------------
+HARD_CODED = """\
+import torch
+
+LEARNING_RATE = 1e-3
+BATCH_SIZE: int = 32
+NUM_EPOCHS = 2 * 5
+BASE_LR = -0.5
+SEED = 42
+DATA_DIR = "data"
+lr = 0.1
+"""
+
+
+def test_hyperparameter_constants_are_reported(make_repo: MakeRepo) -> None:
+    root = make_repo({"train.py": HARD_CODED + RAW_LOOP.format(seed=""), "helpers.py": "DROPOUT = 0.1\n"})
+    findings = run("RP002", root)
+    assert where(findings) == [("helpers.py", 1), ("train.py", 3), ("train.py", 4), ("train.py", 5), ("train.py", 6)]
+    assert findings[1].message == "LEARNING_RATE = 0.001 is hard-coded; read it from a config file"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"configs/default.yaml": "lr: 0.1\n"},
+        {"conf/model/resnet.yaml": "lr: 0.1\n"},
+        {"helpers.py": "import argparse\n"},
+        {"helpers.py": "import typer\n"},
+        {"helpers.py": "from lightning.pytorch.cli import LightningCLI\n"},
+        {"other/config.yaml": "trainer: {}\nmodel: {}\n"},
+    ],
+)
+def test_constants_are_fine_with_a_config_mechanism(make_repo: MakeRepo, extra: dict[str, str]) -> None:
+    files = {"train.py": HARD_CODED + RAW_LOOP.format(seed=""), **extra}
+    assert run("RP002", make_repo(files)) == []
+
+
+def test_constants_away_from_the_entry_point_are_not_reported(make_repo: MakeRepo) -> None:
+    root = make_repo({"train.py": RAW_LOOP.format(seed=""), "src/pkg/defaults.py": "LEARNING_RATE = 0.1\n"})
+    assert run("RP002", root) == []
+
+
+# -- RP003 --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "content", "line", "shown"),
+    [
+        ("src/pkg/data.py", f'"""Data."""\n\nROOT = "{ALICE}/datasets"\n', 3, ALICE),
+        ("configs/default.yaml", f"data:\n  root: {BOB_MAC}/data\n", 2, BOB_MAC),
+        ("src/pkg/win.py", f'ROOT = "{CAROL_WIN}\\\\data"\n', 1, "C:\\\\Users\\\\carol"),
+        ("scripts/run.sh", f"#!/bin/sh\ncd {ALICE}/proj && python train.py\n", 2, ALICE),
+        ("Dockerfile", f"FROM python:3.11\nCOPY {ALICE}/x /app\n", 2, ALICE),
+        ("Makefile", f"data:\n\tcp -r {ALICE}/data .\n", 2, ALICE),
+        ("pyproject.toml", f'[tool.x]\npath = "{ALICE}"\n', 2, ALICE),
+    ],
+)
+def test_user_paths_are_reported(make_repo: MakeRepo, path: str, content: str, line: int, shown: str) -> None:
+    findings = run("RP003", make_repo({path: content}))
+    assert where(findings) == [(path, line)]
+    assert findings[0].message == f"user path {shown} is machine-specific"
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        ("README.md", f"Clone into {ALICE}/proj\n"),
+        ("docs/setup.rst", f"Use {ALICE}\n"),
+        ("uv.lock", f'path = "{ALICE}/wheel"\n'),
+        ("Dockerfile", "FROM python:3.11\nRUN pip install x --cache-dir /root/.cache\n"),
+        (".github/workflows/ci.yml", "on: push\njobs:\n  a:\n    steps:\n      - run: ls /" + "home/runner/work\n"),
+        ("Dockerfile", "FROM python:3.11\nRUN useradd --create-home app\nUSER app\nWORKDIR /" + "home/app/src\n"),
+        ("src/pkg/urls.py", 'URL = "https://example.org' + ALICE + '/index.html"\n'),
+        ("src/pkg/home.py", 'ROOT = "~' + ALICE + '"\nOTHER = "$PREFIX' + ALICE + '"\n'),
+        ("src/pkg/doc.py", '"""Set data_dir, e.g. /' + 'home/user/data or /home/<you>/data."""\n'),
+    ],
+)
+def test_paths_that_are_not_a_developers_home(make_repo: MakeRepo, path: str, content: str) -> None:
+    assert run("RP003", make_repo({path: content})) == []
+
+
+def test_user_paths_in_notebook_cells(make_repo: MakeRepo) -> None:
+    notebook = (
+        '{\n "cells": [\n  {"cell_type": "markdown", "source": ["# Title"]},\n'
+        f'  {{"cell_type": "code", "source": ["df = load(\\"{ALICE}/x.csv\\")"], "outputs": []}}\n'
+        ' ],\n "metadata": {}, "nbformat": 4, "nbformat_minor": 5\n}\n'
+    )
+    findings = run("RP003", make_repo({"notebooks/explore.ipynb": notebook}))
+    assert where(findings) == [("notebooks/explore.ipynb", 4)]
+    assert findings[0].message == f"cell 2: user path {ALICE} is machine-specific"
+
+
+def test_odd_notebooks_and_configs_do_not_break_the_rules(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "nb.ipynb": '{"cells": [{"cell_type": "code", "source": 5}, {"source": [1, "x = \\"' + ALICE + '\\""]}]}',
+            "nb2.ipynb": "[]",
+            "configs/a.yaml": "seed_everything: [1]\nseed: 1.5\n",
+            "configs/b.yaml": "- 1\n",
+            "src/pkg/cli.py": CLI.replace("save_config_kwargs=", "seed_everything_default=True, save_config_kwargs="),
+            "bad.py": "def (:\n",
+        }
+    )
+    assert where(run("RP001", root)) == [("src/pkg/cli.py", 5)]  # True picks a random seed: not reproducible
+    assert run("RP002", root) == []
+    assert where(run("RP003", root)) == [("nb.ipynb", 1)]

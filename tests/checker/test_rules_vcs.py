@@ -1,0 +1,264 @@
+"""VC rules: each fires, at the right place, on a small bad repository and stays quiet on good ones.
+
+Secrets in this file are assembled at run time so that the file itself holds nothing a scanner would report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from fsdl_check.model import REGISTRY, Finding, all_rules
+from fsdl_check.repo import Options, Repo
+
+MakeRepo = Callable[..., Path]
+
+LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 123456789\n"
+RANDOM_40 = "Zq8vLk2Xw9Rt4Yp7Nm3Bc6Hd1Jf5Gs0Ua8Ee2Ii4"  # 40 mixed characters, the shape of real tokens
+HF_TOKEN = "hf" + "_" + RANDOM_40[:34]
+GITHUB_TOKEN = "ghp" + "_" + RANDOM_40[:36]
+AWS_KEY_ID = "AKIA" + "Q7XW2PLM9RTZ4KBN"
+AWS_SECRET = RANDOM_40[:20] + "/" + RANDOM_40[21:]
+SLACK_TOKEN = "xoxb" + "-1234567890-" + RANDOM_40[:24]
+PRIVATE_KEY = "-----BEGIN " + "RSA PRIVATE KEY-----\n" + "MIIEow" + RANDOM_40 * 2 + "\n-----END RSA PRIVATE KEY-----\n"
+
+
+def run(code: str, root: Path, **options: object) -> list[Finding]:
+    """Run one rule's `check`, giving it the `Repo` itself where it asks for `repo`."""
+    all_rules()
+    rule = REGISTRY[code]()
+    repo = Repo(root, Options(**options))  # type: ignore[arg-type]
+    return sorted(rule.check(**{n: repo if n == "repo" else getattr(repo, n) for n in rule.inputs()}))
+
+
+def where(findings: list[Finding]) -> list[tuple[str, int | None]]:
+    return [(f.path, f.line) for f in findings]
+
+
+def assign(name: str, value: str, quote: str = '"') -> str:
+    return f"{name} = {quote}{value}{quote}\n"
+
+
+# -- VC001 --------------------------------------------------------------------------------------------------------
+def test_large_committed_file_is_reported_with_its_size(make_repo: MakeRepo) -> None:
+    root = make_repo({"data/big.bin": b"\0" * 300_000, "small.txt": "x"}, git=True)
+    findings = run("VC001", root, large_file_mb=0.25)
+    assert where(findings) == [("data/big.bin", None)]
+    assert "0.3 MB" in findings[0].message and "0.25 MB" in findings[0].message
+
+
+def test_untracked_large_file_is_not_committed(make_repo: MakeRepo) -> None:
+    root = make_repo({"README.md": "x"}, git=True)
+    (root / "scratch.bin").write_bytes(b"\0" * 300_000)  # created after `git add`: untracked
+    assert run("VC001", root, large_file_mb=0.25) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"model.ckpt": b"\0" * 300_000}, [("model.ckpt", None)]),  # no git: every listed file counts
+        ({"model.ckpt": LFS_POINTER, "README.md": "x"}, []),  # an LFS pointer is small
+        ({"model.ckpt": b"\0" * 300_000, ".gitignore": "*.ckpt\n"}, []),  # ignored: not part of the repository
+    ],
+)
+def test_large_files_without_git(
+    make_repo: MakeRepo, files: dict[str, str | bytes], expected: list[tuple[str, None]]
+) -> None:
+    assert where(run("VC001", make_repo(files), large_file_mb=0.25)) == expected
+
+
+# -- VC002 --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"models/best.pt": b"\0weights"}, [("models/best.pt", None)]),
+        (
+            {"data/train.parquet": b"PAR1", "data/x.npy": b"\x93NUMPY"},
+            [("data/train.parquet", None), ("data/x.npy", None)],
+        ),
+        ({"data/big.csv": "a,b\n" * 300_000}, [("data/big.csv", None)]),
+        ({"data/small.csv": "a,b\n1,2\n"}, []),
+        ({"models/best.pt": b"\0w", ".gitattributes": "*.pt filter=lfs diff=lfs merge=lfs -text\n"}, []),
+        ({"models/best.pt": b"\0w", "models/.gitattributes": "*.pt filter=lfs diff=lfs merge=lfs -text\n"}, []),
+        (
+            {"models/best.pt": b"\0w", "other/.gitattributes": "*.pt filter=lfs diff=lfs merge=lfs -text\n"},
+            [("models/best.pt", None)],
+        ),
+        ({"models/best.pt": b"\0w", ".gitattributes": "*.pt -text\n"}, [("models/best.pt", None)]),
+        ({"models/best.pt": LFS_POINTER}, []),
+        ({"data/raw/train.parquet": b"PAR1", "data/raw.dvc": "outs:\n- md5: abc\n  path: raw\n"}, []),
+        ({"data/x.parquet": b"PAR1", "data/x.parquet.dvc": "outs:\n- path: x.parquet\n"}, []),
+        ({"out/model.onnx": b"\0", "dvc.yaml": "stages:\n  train:\n    cmd: python t.py\n    outs:\n    - out\n"}, []),
+        (
+            {
+                "m/model.pkl": b"\0",
+                "dvc.yaml": "stages:\n  t:\n    cmd: x\n    outs:\n    - m/model.pkl:\n        cache: false\n",
+            },
+            [],
+        ),
+        ({"data/x.parquet": b"PAR1", "data/x.dvc": "outs: 3\n"}, [("data/x.parquet", None)]),
+    ],
+)
+def test_artifacts_outside_lfs_or_dvc(
+    make_repo: MakeRepo, files: dict[str, str | bytes], expected: list[tuple[str, None]]
+) -> None:
+    assert where(run("VC002", make_repo(files))) == expected
+
+
+def test_artifact_message_names_the_type_and_size(make_repo: MakeRepo) -> None:
+    (finding,) = run("VC002", make_repo({"w.safetensors": b"\0" * 2048}))
+    assert finding.message == ".safetensors file (2048 bytes) committed outside Git LFS or DVC"
+
+
+def test_untracked_artifacts_are_not_committed(make_repo: MakeRepo) -> None:
+    root = make_repo({"README.md": "x"}, git=True)
+    (root / "model.pt").write_bytes(b"\0w")
+    assert run("VC002", root) == []
+
+
+# -- VC003 --------------------------------------------------------------------------------------------------------
+FULL_GITIGNORE = "mlruns/\nwandb/\nlightning_logs/\noutputs/\nmultirun/\n*.ckpt\n"
+
+
+@pytest.mark.parametrize(
+    ("gitignore", "message"),
+    [
+        (
+            None,
+            "no .gitignore; add mlruns/, wandb/, lightning_logs/, outputs/, multirun/, checkpoints (*.ckpt or "
+            "checkpoints/)",
+        ),
+        (
+            "__pycache__/\nmlruns\n/wandb/\n",
+            "not ignored: lightning_logs/, outputs/, multirun/, checkpoints (*.ckpt or checkpoints/)",
+        ),
+        (FULL_GITIGNORE.replace("*.ckpt", "checkpoints/").replace("multirun/\n", ""), "not ignored: multirun/"),
+    ],
+)
+def test_gitignore_missing_artifact_directories(make_repo: MakeRepo, gitignore: str | None, message: str) -> None:
+    files = {"README.md": "x"} if gitignore is None else {".gitignore": gitignore}
+    findings = run("VC003", make_repo(files))
+    assert where(findings) == [(".gitignore", None)]
+    assert findings[0].message == message
+
+
+@pytest.mark.parametrize("gitignore", [FULL_GITIGNORE, FULL_GITIGNORE.replace("*.ckpt", "checkpoints/")])
+def test_gitignore_covering_artifacts(make_repo: MakeRepo, gitignore: str) -> None:
+    assert run("VC003", make_repo({".gitignore": gitignore})) == []
+
+
+# -- VC004 --------------------------------------------------------------------------------------------------------
+CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIB" + RANDOM_40 + "\n-----END CERTIFICATE-----\n"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [".env", "deploy/.env.production", "credentials.json", "keys/service-account-prod.json", "id_rsa", ".netrc",
+     ".pypirc", "kaggle.json", "certs/client.p12"],
+)  # fmt: skip
+def test_credential_files_are_reported(make_repo: MakeRepo, path: str) -> None:
+    findings = run("VC004", make_repo({path: "secret-ish\n", "README.md": "x"}))
+    assert where(findings) == [(path, None)]
+    assert findings[0].message.endswith("committed")
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {".env.example": "WANDB_API_KEY=\n", ".env.sample": "X=\n", ".env.template": "X=\n"},
+        {"certs/ca.pem": CERTIFICATE},
+        {"src/credentials.py": "def load():\n    pass\n"},
+    ],
+)
+def test_templates_certificates_and_code_are_not_credentials(make_repo: MakeRepo, files: dict[str, str]) -> None:
+    assert run("VC004", make_repo(files)) == []
+
+
+def test_private_key_pem_is_a_credential(make_repo: MakeRepo) -> None:
+    assert where(run("VC004", make_repo({"certs/server.pem": PRIVATE_KEY}))) == [("certs/server.pem", None)]
+
+
+def test_env_file_in_git(make_repo: MakeRepo) -> None:
+    root = make_repo({".env": "A=1\n"}, git=True)
+    (root / "later").mkdir()
+    (root / "later" / ".env").write_text("B=2\n")  # untracked and not ignored: one `git add .` away
+    findings = run("VC004", root)
+    assert [(f.path, f.message) for f in findings] == [
+        (".env", "credential file .env committed"),
+        ("later/.env", "credential file .env not git-ignored"),
+    ]
+
+
+def test_ignored_env_file_in_git_is_fine(make_repo: MakeRepo) -> None:
+    root = make_repo({".gitignore": ".env\n", "README.md": "x"}, git=True)
+    (root / ".env").write_text("A=1\n")
+    assert run("VC004", root) == []
+
+
+# -- VC005 --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "content", "line", "what"),
+    [
+        ("src/pkg/hub.py", '"""Upload."""\n\n' + assign("HF", HF_TOKEN), 3, "Hugging Face token"),
+        ("scripts/push.sh", "#!/bin/sh\nexport TOKEN_GH=" + GITHUB_TOKEN + "\n", 2, "GitHub token"),
+        ("configs/aws.yaml", f"region: eu\naccess_key_id: {AWS_KEY_ID}\n", 2, "AWS access key"),
+        ("configs/aws.ini", f"[default]\naws_secret_access_key = {AWS_SECRET}\n", 2, "AWS secret key"),
+        ("notify.py", "import os\n\n\n" + assign("url_token", SLACK_TOKEN), 4, "Slack token"),
+        ("deploy/key.txt", "note\n" + PRIVATE_KEY, 2, "private key block"),
+        ("sa.json", '{\n  "private_key": "' + PRIVATE_KEY.replace("\n", "\\n") + '"\n}\n', 2, "private key block"),
+        ("src/pkg/client.py", "import x\n" + assign("API_KEY", RANDOM_40), 2, "API_KEY literal"),
+        ("config.json", '{\n  "client_secret": "' + RANDOM_40 + '"\n}\n', 2, "client_secret literal"),
+    ],
+)
+def test_secrets_are_reported_masked(make_repo: MakeRepo, path: str, content: str, line: int, what: str) -> None:
+    findings = run("VC005", make_repo({path: content}))
+    assert where(findings) == [(path, line)]
+    message = findings[0].message
+    assert message.startswith(what)
+    assert RANDOM_40[8:30] not in message and "MIIEow" not in message
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        assign("HF_TOKEN", "hf_" + "x" * 34),
+        assign("HF_TOKEN", "<your-token>"),
+        'token = os.environ["HF_TOKEN"]\n',
+        "env:\n  GH_TOKEN: ${{ secrets.GITHUB_TOKEN }}\n",
+        assign("api_key", "a" * 40),
+        assign("api_key", "your_api_key_goes_here_1234"),
+        assign("AWS_KEY", "AKIA" + "IOSFODNN7EXAMPLE"),
+        assign("pad_token", "<|endoftext|>"),
+        assign("secret", "short1A"),
+        "-----BEGIN " + "PRIVATE KEY-----\n...\n",
+        assign("tokenizer_name", "bert-base-uncased-whole-word-masking"),
+        # tracker credentials are EX005's to report
+        assign("WANDB_API_KEY", RANDOM_40),
+        'comet_ml.init()\nexperiment = Experiment(api_key="' + RANDOM_40 + '")\n',
+    ],
+)
+def test_placeholders_references_and_tracker_keys_are_not_reported(make_repo: MakeRepo, content: str) -> None:
+    assert run("VC005", make_repo({"src/pkg/settings.py": content})) == []
+
+
+def test_lock_and_binary_files_are_not_scanned(make_repo: MakeRepo) -> None:
+    files = {"uv.lock": assign("token", RANDOM_40), "logo.png": assign("token", RANDOM_40), "README.md": "x"}
+    assert run("VC005", make_repo(files)) == []
+
+
+def test_odd_dvc_and_gitattributes_files_are_treated_as_absent(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "dvc.yaml": "stages: [1]\n",
+            "other/dvc.yaml": "stages:\n  s:\n    wdir: 3\n    outs: {a: b}\n    metrics: [{}, 5, {a: 1, b: 2}]\n",
+            "x.dvc": "- 1\n",
+            "y.dvc": "outs: [{path: 3}, null]\n",
+            "z.dvc": "::: not yaml [",
+            ".gitattributes": "!x filter=lfs\n\\\n/ filter=lfs\n[z-a] filter=lfs\n*.pt\n# *.pkl filter=lfs\n",
+            "m.pt": "x",
+            "n.pkl": "x",
+        }
+    )
+    assert where(run("VC002", root)) == [("m.pt", None), ("n.pkl", None)]
