@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from fsdl_check.model import REGISTRY, Finding, all_rules
+from fsdl_check.model import REGISTRY, Finding, ProjectKind, all_rules
 from fsdl_check.repo import Options, Repo
+from tests.conftest import check_rule
 
 MakeRepo = Callable[..., Path]
 
@@ -283,3 +284,15 @@ def test_odd_configs_and_arguments_are_treated_as_unknown(make_repo: MakeRepo) -
     assert [run(code, root) for code in ("EX001", "EX002", "EX005")] == [[], [], []]
     # MLflow and TensorBoard were pointed somewhere not knowable (5, [1], *args): only W&B's default is checked
     assert run("EX004", root) == []
+
+
+def test_ex001_counts_a_project_logger_subclass_named_in_config(make_repo: Callable[..., Path]) -> None:
+    # The template's W&B tracker: a subclass of Lightning's WandbLogger, chosen by class_path in the YAML config.
+    root = make_repo(
+        {
+            "src/pkg/tracking.py": "from lightning.pytorch.loggers import WandbLogger\n\n\nclass Tracker(WandbLogger):\n    pass\n",
+            "src/pkg/cli.py": "from lightning.pytorch.cli import LightningCLI\n\n\ndef main() -> None:\n    LightningCLI()\n",
+            "configs/default.yaml": "trainer:\n  logger:\n    class_path: pkg.tracking.Tracker\nmodel: {}\n",
+        }
+    )
+    assert check_rule("EX001", root, project_kind=ProjectKind.TRAINING) == []

@@ -97,6 +97,12 @@ def tracker_use(python: list[PythonModule], yaml_files: list[YamlDoc]) -> Tracke
         for tracker, modules in TRACKER_MODULES.items():
             if module.imports_any(*modules):
                 use.trackers.add(tracker)
+        for definition in module.walk():  # a project's own logger subclass (class WandbTracker(WandbLogger)) counts
+            if isinstance(definition, ast.ClassDef):
+                for base in definition.bases:
+                    name = (dotted_name(base) or "").rsplit(".", 1)[-1]
+                    if name in LOGGER_CLASSES:
+                        use.trackers.add(LOGGER_CLASSES[name])
         for call in module.calls:
             if call.last in LOGGER_CLASSES:
                 use.trackers.add(LOGGER_CLASSES[call.last])

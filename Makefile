@@ -1,0 +1,49 @@
+# fsdl-stack: the two commands in README.md (`make demo`, `make test`) work on a machine that has only
+# Python 3.11+, pip, git and make. Everything installs into .venv/ on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# PyTorch goes in first, pinned: an unpinned torch pulled in by another package can be a multi-GB CUDA build.
+# On a CPU-only machine, point TORCH_INDEX at a CPU wheel index to keep it small.
+TORCH_VERSION ?= 2.13.0
+TORCH_INDEX ?=
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-fast lint bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet "torch==$(TORCH_VERSION)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/python -m pip install --quiet -e . --group test --group stack
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv with fsdl-check, the template tools and the training stack
+
+demo: setup  ## render examples/default.yml, train it on the CPU with MLflow, audit it
+	$(BIN)/python examples/demo.py
+
+test: setup  ## the whole test suite, end-to-end tests included
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup  ## the test suite without the slow end-to-end tests
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+lint: setup  ## ruff, ruff format and mypy --strict on the checker and the tests
+	$(BIN)/ruff check checker tests benchmarks examples hooks
+	$(BIN)/ruff format --check checker tests benchmarks examples hooks
+	$(BIN)/mypy
+
+bench: setup  ## benchmarks (figures, not pass/fail): checker speed, render time, training
+	$(BIN)/python benchmarks/checker.py
+	$(BIN)/python benchmarks/render.py
+	$(BIN)/python benchmarks/training.py
+
+clean:  ## remove the virtual environment, caches and the demo output
+	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,44 @@
+import torch
+
+from {{ cookiecutter.package_name }}.model import Classifier
+
+
+def test_logits_have_one_column_per_class() -> None:
+    model = Classifier(input_dim=64, num_classes=10, hidden_dims=(32, 16))
+
+    assert model(torch.randn(5, 64)).shape == (5, 10)
+    linear_widths = [layer.out_features for layer in model.net if isinstance(layer, torch.nn.Linear)]
+    assert linear_widths == [32, 16, 10]
+
+
+def test_probabilities_sum_to_one_and_are_deterministic() -> None:
+    model = Classifier(input_dim=8, num_classes=3, dropout=0.5)
+    features = torch.randn(4, 8)
+
+    first, second = model.predict_proba(features), model.predict_proba(features)
+
+    assert torch.allclose(first.sum(dim=1), torch.ones(4))
+    assert torch.equal(first, second)
+
+
+def test_class_names_default_to_indices() -> None:
+    assert Classifier(input_dim=2, num_classes=3).class_names == ["0", "1", "2"]
+    assert Classifier(input_dim=2, num_classes=2, class_names=["cat", "dog"]).class_names == ["cat", "dog"]
+
+
+def test_training_steps_reduce_the_loss_on_a_batch() -> None:
+    torch.manual_seed(0)
+    model = Classifier(input_dim=16, num_classes=4, dropout=0.0, lr=1e-2)
+    batch = (torch.randn(32, 16), torch.randint(0, 4, (32,)))
+    optimizer = model.configure_optimizers()
+
+    losses = []
+    for _ in range(30):
+        optimizer.zero_grad()
+        loss = model.training_step(batch, 0)
+        torch.autograd.backward(loss)
+        optimizer.step()
+        losses.append(loss.item())
+
+    assert loss.ndim == 0
+    assert losses[-1] < 0.5 * losses[0]
