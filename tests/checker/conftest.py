@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+
 from fsdl_check.cli import main
 from fsdl_check.model import REGISTRY, Finding, Rule, Severity, all_rules
 from fsdl_check.repo import Repo, RepoFile

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from fsdl_check import __version__
 from fsdl_check.model import REGISTRY, Rule, Severity, all_rules
 

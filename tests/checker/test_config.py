@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+
 from fsdl_check import config
 from fsdl_check.model import Area
 

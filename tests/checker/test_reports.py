@@ -13,6 +13,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+
 from fsdl_check.config import Config
 from fsdl_check.engine import Report, audit
 from fsdl_check.model import Area, ProjectKind, Severity, all_rules

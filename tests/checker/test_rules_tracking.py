@@ -290,8 +290,12 @@ def test_ex001_counts_a_project_logger_subclass_named_in_config(make_repo: Calla
     # The template's W&B tracker: a subclass of Lightning's WandbLogger, chosen by class_path in the YAML config.
     root = make_repo(
         {
-            "src/pkg/tracking.py": "from lightning.pytorch.loggers import WandbLogger\n\n\nclass Tracker(WandbLogger):\n    pass\n",
-            "src/pkg/cli.py": "from lightning.pytorch.cli import LightningCLI\n\n\ndef main() -> None:\n    LightningCLI()\n",
+            "src/pkg/tracking.py": (
+                "from lightning.pytorch.loggers import WandbLogger\n\n\nclass Tracker(WandbLogger):\n    pass\n"
+            ),
+            "src/pkg/cli.py": (
+                "from lightning.pytorch.cli import LightningCLI\n\n\ndef main() -> None:\n    LightningCLI()\n"
+            ),
             "configs/default.yaml": "trainer:\n  logger:\n    class_path: pkg.tracking.Tracker\nmodel: {}\n",
         }
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fsdl_check.suppressions import scan
 
 pytestmark = pytest.mark.usefixtures("marker_rules")

@@ -7,9 +7,10 @@ terminal and pasted into Markdown.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from fsdl_check.model import Rule, all_rules
+from fsdl_check.model import Area, Rule, all_rules
 
 
 def metadata(rule: type[Rule]) -> dict[str, Any]:
@@ -48,32 +49,64 @@ def list_json() -> str:
     return json.dumps([metadata(r) for r in all_rules()], indent=2, ensure_ascii=False) + "\n"
 
 
-def explain_text(rule: type[Rule]) -> str:
+#: The heading of the per-rule suppression help (the rule reference says it once for all rules instead).
+SUPPRESSING = "Suppressing it"
+#: Why a rule has no template file, for the areas where none can exist.
+NO_TEMPLATE_FILE = {
+    Area.FC: "it checks the audit's own inputs, such as parse errors and stale suppressions, not a project practice",
+}
+
+
+def template_file_note(rule: type[Rule]) -> str:
+    """Where a generated project satisfies the rule, or why no template file does."""
+    if rule.template_file:
+        return rule.template_file
+    reason = NO_TEMPLATE_FILE.get(rule.area())
+    return f"none: {reason}" if reason else "none: the template does not take this route (see how to fix)"
+
+
+def facts(rule: type[Rule]) -> list[tuple[str, str]]:
+    """The rule's one-line facts as (label, value): code, area, severity, scope, prerequisites, template file."""
     area = rule.area()
     scope = "training projects only" if rule.training_only else "every project"
-    facts = [
-        f"Code: {rule.code}",
-        f"Area: {area.title} ({area.prefix})",
-        f"Severity: {rule.severity.label}",
-        f"Applies to: {scope}",
-        f"Requires: {', '.join(rule.requires) if rule.requires else 'nothing (always evaluated when selected)'}",
-        f"Template file: {rule.template_file or 'none'}",
+    return [
+        ("Code", rule.code),
+        ("Area", f"{area.title} ({area.prefix})"),
+        ("Severity", rule.severity.label),
+        ("Applies to", scope),
+        ("Requires", ", ".join(rule.requires) if rule.requires else "nothing (always evaluated when selected)"),
+        ("Template file", template_file_note(rule)),
     ]
-    parts = [f"# {rule.code}: {rule.title()}", "\n".join(facts), "## What it checks", f"{rule.title()}."]
+
+
+def sections(rule: type[Rule]) -> list[tuple[str, str]]:
+    """The rule's page as (heading, Markdown body) pairs, shared by `--explain` and the rule reference."""
+    parts = [("What it checks", f"{rule.title()}.")]
     if rule.rationale():
-        parts += ["## Why it matters", rule.rationale()]
+        parts.append(("Why it matters", rule.rationale()))
     if rule.example:
-        parts += ["## Example", f"```\n{rule.example.strip()}\n```"]
+        example = rule.example.strip()
+        fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", example))])  # longer than any run inside
+        parts.append(("Example", f"{fence}\n{example}\n{fence}"))
     fix = rule.fix
     if rule.template_file:
         fix += f"\n\nA project generated from the fsdl-stack template satisfies it in `{rule.template_file}`."
-    parts += ["## How to fix", fix]
-    parts += [
-        "## Suppressing it",
-        f"On one line: `# fsdl: ignore[{rule.code}] reason`.\n"
-        f"For a whole file: `# fsdl: ignore-file[{rule.code}] reason`.\n"
-        f'For the repository: `[tool.fsdl-check] ignore = {{{rule.code} = "reason"}}` in pyproject.toml.',
-    ]
+    parts.append(("How to fix", fix))
+    parts.append(
+        (
+            SUPPRESSING,
+            f"On one line: `# fsdl: ignore[{rule.code}] reason`.\n"
+            f"For a whole file: `# fsdl: ignore-file[{rule.code}] reason`.\n"
+            f'For the repository: `[tool.fsdl-check] ignore = {{{rule.code} = "reason"}}` in pyproject.toml.',
+        )
+    )
+    return parts
+
+
+def explain_text(rule: type[Rule]) -> str:
+    parts = [f"# {rule.code}: {rule.title()}", "\n".join(f"{label}: {value}" for label, value in facts(rule))]
+    for heading, body in sections(rule):
+        parts += [f"## {heading}", body]
     return "\n\n".join(parts) + "\n"
 
 

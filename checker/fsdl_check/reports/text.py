@@ -144,7 +144,7 @@ def _summary(out: _Writer, report: Report) -> None:
         head = out.paint(f"Found {describe_counts(findings)}", "bold")
         head += f"; {failing} at or above fail-on={report.config.fail_on.label}"
     else:
-        head = out.paint("All selected checks passed.", "bold green")
+        head = out.paint("All selected checks passed", "bold green")
     tail = f"; {suppressed} suppressed." if suppressed else "."
     out.line(head, tail)
     if findings:

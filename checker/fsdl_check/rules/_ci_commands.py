@@ -429,7 +429,8 @@ class _Resolver:
         if program in _SHELLS:
             rest = _skip_options(list(argv[1:]), {"-o", "-O"})
             script = rest[0] if rest else ""
-        if script.endswith((".sh", ".bash")) or (program not in _SHELLS and "/" in script):
+        # `bash scripts/ci` runs a shell script whatever its name; a bare `ci.sh` or `./ci/lint` names one too.
+        if program in _SHELLS or script.endswith((".sh", ".bash")) or "/" in script:
             path = _repo_path(script)
             text = self.repo.text(path) if path and f"script:{path}" not in seen else None
             if path and text is not None:

@@ -242,7 +242,10 @@ class PythonParses(Rule):
     """
 
     code, severity = "QA006", Severity.ERROR
-    fix = "Fix the syntax error at the reported line; the template's pre-commit ruff hook catches these before commit."
+    fix = (
+        "Fix the syntax error at the reported line; the ruff hook in the template's `.pre-commit-config.yaml` "
+        "catches these before commit."
+    )
     example = "def train(cfg)\n    ..."
     template_file = ".pre-commit-config.yaml"
 
@@ -298,7 +301,10 @@ class TypeHintShare(Rule):
     """
 
     code, severity = "QA007", Severity.INFO
-    fix = "Annotate parameters and return types of public functions; the template's `src/` package is fully typed."
+    fix = (
+        "Annotate parameters and return types of public functions, and let mypy keep them annotated: see "
+        "`[tool.mypy]` (strict) in the template's `pyproject.toml`."
+    )
     example = "def build_model(cfg, num_classes=10):\n    ..."
     template_file = "pyproject.toml"
 

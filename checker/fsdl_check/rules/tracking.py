@@ -310,8 +310,8 @@ class HyperparametersLogged(Rule):
     code, severity = "EX003", Severity.INFO
     training_only = True
     requires = ("EX001",)
-    fix = "Call `self.save_hyperparameters()` in the LightningModule; see the template's `src/<package>/cli.py`."
-    template_file = "src/<package>/cli.py"
+    fix = "Call `self.save_hyperparameters()` in the LightningModule; see the template's `src/<package>/model.py`."
+    template_file = "src/<package>/model.py"
     example = "class Model(L.LightningModule):\n    def __init__(self, lr: float):\n        super().__init__()\n"
 
     def check(self, entry_points: list[EntryPoint], python: list[PythonModule]) -> Iterator[Finding]:
