@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-fast lint bench clean
+.PHONY: help setup demo test test-fast lint docs bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ lint: setup  ## ruff, ruff format and mypy --strict on the checker and the tests
 	$(BIN)/ruff check checker tests benchmarks examples hooks
 	$(BIN)/ruff format --check checker tests benchmarks examples hooks
 	$(BIN)/mypy
+
+docs: setup  ## regenerate docs/rules.md, the rule reference, from the rules themselves
+	$(BIN)/python -m fsdl_check.reports.reference docs/rules.md
 
 bench: setup  ## benchmarks (figures, not pass/fail): checker speed, render time, training
 	$(BIN)/python benchmarks/checker.py
