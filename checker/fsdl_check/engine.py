@@ -6,8 +6,10 @@ training projects, or a prerequisite failed). Reports render that whole list, no
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -104,9 +106,27 @@ def audit(root: str | Path, config: Config | None = None) -> Report:
         type_hint_share=config.type_hint_share,
         exclude=config.exclude,
     )
-    repo = Repo(root, options)
-    results = _Evaluation(repo, config).run()
-    return Report(repo.root, repo.kind, config, results, len(repo.files), time.perf_counter() - started)
+    with _cyclic_gc_paused():
+        repo = Repo(root, options)
+        results = _Evaluation(repo, config).run()
+        report = Report(repo.root, repo.kind, config, results, len(repo.files), time.perf_counter() - started)
+        del repo  # free the parsed inputs while the collector is off, or its next run would traverse them all once more
+    return report
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cycle collector during an audit. An audit keeps hundreds of thousands of AST nodes alive until it
+    ends, and every collection would traverse them all again: with it running, parsing a large repository takes five
+    times longer. Nothing an audit builds needs the cycle collector (reference counting frees it), and the previous
+    state is restored afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Evaluation:

@@ -129,7 +129,11 @@ class RepoFile:
 
     @property
     def suffix(self) -> str:
-        return PurePosixPath(self.path).suffix.lower()
+        """Lower-case extension with its dot, as `PurePosixPath.suffix` gives it (string operations: rules ask for it
+        on every file, many times over)."""
+        name = self.name
+        dot = name.rfind(".")
+        return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,12 @@ class LineList(list[Any]):
     line: int = 0
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser (when PyYAML was built with it) is several times faster than the pure-Python one; the constructors
+# below, which add line numbers, are Python either way and see the same nodes and marks.
+_SafeLoaderBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoaderBase):  # type: ignore[valid-type,misc]
     pass
 
 

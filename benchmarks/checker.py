@@ -1,0 +1,486 @@
+"""Audit time of fsdl-check against `ruff check` and `repo-review` (sp-repo-review), same trees, one run.
+
+    python benchmarks/checker.py [--sizes 100,1000,10000,50000] [--runs N] [--profile 10000] [--keep]
+
+For each size a synthetic repository is generated deterministically in a temporary directory: Python modules with
+imports, classes, calls and functions (some typed, some not), tests, notebooks with and without outputs,
+Dockerfiles, YAML configs, Kubernetes manifests and CI workflows, requirement files, a pyproject.toml. Each tree is
+timed twice for fsdl-check: as a plain directory (the walk that honours .gitignore) and after `git init && git add`
+(the `git ls-files` listing). The baselines run on the same tree in the same process run. The median of N runs is
+reported (N is 5 below 10,000 files and 3 above unless --runs says otherwise), with the ratios and the time per file
+so the growth with size is visible. Each tree is deleted once measured.
+
+Commands timed (output discarded):
+    fsdl-check TREE --format json --output /dev/null --exit-zero
+    ruff check TREE --no-cache --exit-zero
+    repo-review TREE --format json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+DEFAULT_SIZES = (100, 1_000, 10_000, 50_000)
+FILES_PER_DIRECTORY = 40
+
+
+# -- the synthetic repository --------------------------------------------------------------------------------------
+PYPROJECT = """\
+[build-system]
+requires = ["hatchling>=1.25"]
+build-backend = "hatchling.build"
+
+[project]
+name = "synthetic"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["torch>=2.3", "lightning>=2.4", "numpy>=1.26", "pyyaml>=6"]
+
+[project.optional-dependencies]
+dev = ["pytest>=8", "ruff>=0.6", "mypy>=1.11"]
+
+[tool.ruff]
+line-length = 120
+
+[tool.ruff.lint]
+select = ["E", "F", "I", "B", "UP"]
+
+[tool.mypy]
+strict = true
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+"""
+GITIGNORE = "__pycache__/\n*.py[cod]\n.venv/\nmlruns/\nwandb/\nlightning_logs/\noutputs/\ncheckpoints/\n*.ckpt\n"
+PRECOMMIT = """\
+repos:
+  - repo: https://github.com/astral-sh/ruff-pre-commit
+    rev: v0.6.9
+    hooks:
+      - id: ruff
+      - id: ruff-format
+  - repo: https://github.com/pre-commit/mirrors-mypy
+    rev: v1.11.2
+    hooks:
+      - id: mypy
+"""
+WORKFLOW = """\
+name: ci
+on:
+  push:
+    branches: [main]
+  pull_request:
+permissions:
+  contents: read
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install -e ".[dev]"
+      - run: ruff check . && mypy src
+      - run: pytest -q
+"""
+TRAIN = """\
+\"\"\"Training entry point.\"\"\"
+from __future__ import annotations
+
+import lightning as L
+from lightning.pytorch.cli import LightningCLI
+
+from synthetic.model import Model
+
+
+def main() -> None:
+    L.seed_everything(42, workers=True)
+    LightningCLI(Model)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def python_module(rng: random.Random, package: str, index: int, siblings: int) -> str:
+    other = rng.randrange(siblings)
+    lines = [
+        f'"""Synthetic module {index}: layers and helpers."""',
+        "from __future__ import annotations",
+        "",
+        "import math",
+        "import os",
+        "from pathlib import Path",
+        "",
+        "import numpy as np",
+        "import torch",
+        "from torch import nn",
+        "",
+        f"from {package}.mod_{other} import helper_{other}",
+        "",
+        f"SCALE_{index} = {rng.randint(1, 99)}",
+        "",
+        "",
+        f"class Block{index}(nn.Module):",
+        f"    def __init__(self, width: int = {rng.choice([32, 64, 128])}) -> None:",
+        "        super().__init__()",
+        "        self.linear = nn.Linear(width, width)",
+        "        self.norm = nn.LayerNorm(width)",
+        "",
+        "    def forward(self, x: torch.Tensor) -> torch.Tensor:",
+        "        return torch.relu(self.norm(self.linear(x)))",
+    ]
+    for number in range(rng.randint(2, 6)):
+        typed = rng.random() < 0.7
+        signature = "values: list[float], scale: float = 1.0) -> float" if typed else "values, scale=1.0)"
+        lines += [
+            "",
+            "",
+            f"def helper_{index}_{number}({signature}:" if number else f"def helper_{index}({signature}:",
+            f"    total = sum(math.sqrt(abs(v)) * scale for v in values) + helper_{other}([1.0])",
+            f"    if os.environ.get('DEBUG_{index}'):",
+            "        print(total, Path.cwd())",
+            f"    return total / max(len(values), 1) * np.float32(SCALE_{index})",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def test_source(index: int, package: str) -> str:
+    return (
+        f"from {package}.mod_{index} import helper_{index}\n\n\n"
+        f"def test_helper_{index}() -> None:\n    assert helper_{index}([1.0, 4.0]) > 0\n"
+    )
+
+
+def notebook(rng: random.Random, index: int, with_outputs: bool) -> str:
+    cells: list[dict[str, object]] = [
+        {"cell_type": "markdown", "metadata": {}, "source": [f"# Exploration {index}\n", "Loss curves.\n"]}
+    ]
+    for number in range(rng.randint(2, 5)):
+        cell: dict[str, object] = {
+            "cell_type": "code",
+            "metadata": {},
+            "source": ["import numpy as np\n", f"x = np.linspace(0, {number + 1}, 50)\n", "x.mean()\n"],
+            "execution_count": number + 1 if with_outputs else None,
+            "outputs": [],
+        }
+        if with_outputs:
+            data = {"text/plain": [f"{rng.random():.6f}"]}
+            cell["outputs"] = [{"output_type": "execute_result", "execution_count": number + 1, "data": data}]
+        cells.append(cell)
+    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    return json.dumps({"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}, indent=1)
+
+
+def dockerfile(index: int) -> str:
+    return (
+        "FROM python:3.11-slim AS build\n"
+        "WORKDIR /app\n"
+        "COPY pyproject.toml .\n"
+        "RUN pip install --no-cache-dir build && python -m build --wheel\n"
+        "\n"
+        "FROM python:3.11-slim\n"
+        "RUN useradd --create-home app\n"
+        "COPY --from=build /app/dist/*.whl /tmp/\n"
+        "RUN pip install --no-cache-dir /tmp/*.whl\n"
+        "USER app\n"
+        f'CMD ["python", "-m", "synthetic.serve", "--port", "{8000 + index}"]\n'
+    )
+
+
+def yaml_config(rng: random.Random, index: int) -> str:
+    return (
+        f"# experiment {index}\n"
+        "model:\n"
+        f"  width: {rng.choice([64, 128, 256])}\n"
+        f"  depth: {rng.randint(2, 12)}\n"
+        f"  dropout: {rng.random():.2f}\n"
+        "data:\n"
+        f"  batch_size: {rng.choice([16, 32, 64])}\n"
+        "  num_workers: 4\n"
+        "trainer:\n"
+        f"  max_epochs: {rng.randint(1, 50)}\n"
+        "  accelerator: auto\n"
+        "  callbacks:\n"
+        "    - class_path: lightning.pytorch.callbacks.ModelCheckpoint\n"
+        "      init_args: {monitor: val_loss, save_top_k: 1}\n"
+    )
+
+
+def manifest(index: int) -> str:
+    return (
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n"
+        f"  name: train-{index}\n"
+        "spec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n"
+        f"        - name: train\n          image: registry.example.com/synthetic:{index}\n"
+        "          resources: {limits: {cpu: '2', memory: 4Gi}}\n"
+    )
+
+
+def requirements(rng: random.Random) -> str:
+    names = ["numpy", "torch", "lightning", "pyyaml", "rich", "scikit-learn", "pandas", "mlflow", "pillow", "tqdm"]
+    picked = rng.sample(names, rng.randint(3, len(names)))
+    return "".join(f"{name}=={rng.randint(1, 3)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}\n" for name in picked)
+
+
+def generate(root: Path, size: int, seed: int = 0) -> int:
+    """Write a repository of exactly `size` files under `root`; returns the number of bytes written."""
+    rng = random.Random(seed * 1_000_003 + size)
+    fixed: dict[str, str] = {
+        "pyproject.toml": PYPROJECT,
+        ".gitignore": GITIGNORE,
+        ".pre-commit-config.yaml": PRECOMMIT,
+        ".github/workflows/ci.yml": WORKFLOW,
+        "README.md": "# synthetic\n\nA generated repository for benchmarks.\n",
+        "LICENSE": "MIT License\n",
+        "src/synthetic/__init__.py": '"""Synthetic package."""\n',
+        "src/synthetic/train.py": TRAIN,
+    }
+    files = dict(fixed)
+    remaining = size - len(files)
+    # The mix of a typical ML repository: mostly modules, then tests, configs, notebooks and the rest.
+    shares = {"module": 0.62, "test": 0.15, "config": 0.10, "notebook": 0.05, "manifest": 0.04, "docker": 0.02}
+    counts = {kind: int(remaining * share) for kind, share in shares.items()}
+    counts["requirements"] = remaining - sum(counts.values())
+    # Modules live in packages of FILES_PER_DIRECTORY, each with an __init__.py that counts as a file too.
+    packages = max(1, -(-counts["module"] // (FILES_PER_DIRECTORY + 1)))
+    modules = counts["module"] - packages
+    for number in range(packages):
+        files[f"src/synthetic/pkg_{number}/__init__.py"] = ""
+    for index in range(modules):
+        number, position = divmod(index, FILES_PER_DIRECTORY)
+        siblings = min(FILES_PER_DIRECTORY, modules - number * FILES_PER_DIRECTORY)
+        package = f"synthetic.pkg_{number}"
+        files[f"src/synthetic/pkg_{number}/mod_{position}.py"] = python_module(rng, package, position, siblings)
+    for index in range(counts["test"]):
+        number, position = divmod(index % max(modules, 1), FILES_PER_DIRECTORY)
+        files[f"tests/t_{index // FILES_PER_DIRECTORY}/test_{index}.py"] = test_source(
+            position, f"synthetic.pkg_{number}"
+        )
+    for index in range(counts["config"]):
+        files[f"configs/c_{index // FILES_PER_DIRECTORY}/experiment_{index}.yaml"] = yaml_config(rng, index)
+    for index in range(counts["notebook"]):
+        files[f"notebooks/n_{index // FILES_PER_DIRECTORY}/explore_{index}.ipynb"] = notebook(
+            rng, index, index % 2 == 0
+        )
+    for index in range(counts["manifest"]):
+        files[f"deploy/k8s_{index // FILES_PER_DIRECTORY}/job_{index}.yaml"] = manifest(index)
+    for index in range(counts["docker"]):
+        files[f"services/s_{index}/Dockerfile"] = dockerfile(index)
+    for index in range(counts["requirements"]):
+        files[f"requirements/r_{index // FILES_PER_DIRECTORY}/requirements-{index}.txt"] = requirements(rng)
+    assert len(files) == size, (len(files), size)
+    written = 0
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = text.encode()
+        path.write_bytes(data)
+        written += len(data)
+    return written
+
+
+def make_git(root: Path) -> None:
+    env = os.environ | {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid"}
+    subprocess.run(["git", "init", "-q", str(root)], check=True, env=env)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True, env=env)
+
+
+def disk_usage(root: Path) -> int:
+    total = 0
+    for directory, _, names in os.walk(root):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(directory, name)).st_blocks * 512
+    return total
+
+
+# -- timing ---------------------------------------------------------------------------------------------------------
+def tool_path(name: str) -> str | None:
+    """The console script from this interpreter's environment, else the first on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+def commands(tree: Path) -> dict[str, list[str] | None]:
+    fsdl, ruff, review = tool_path("fsdl-check"), tool_path("ruff"), tool_path("repo-review")
+    return {
+        "fsdl-check": [fsdl, str(tree), "--format", "json", "--output", os.devnull, "--exit-zero"] if fsdl else None,
+        "ruff": [ruff, "check", str(tree), "--no-cache", "--exit-zero"] if ruff else None,
+        "repo-review": [review, str(tree), "--format", "json"] if review else None,
+    }
+
+
+#: Exit statuses that mean "ran to the end" (repo-review exits 3 when a check fails).
+FINISHED = (0, 1, 3)
+
+
+def time_once(command: Sequence[str]) -> tuple[float, int]:
+    """Wall-clock seconds and peak resident memory (KiB, Linux) of one run of `command`."""
+    with tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        errors = stderr.read().decode(errors="replace")
+    if process.returncode not in FINISHED or "Traceback" in errors:
+        raise RuntimeError(f"{command[0]} failed ({process.returncode}): {errors.strip()[-500:]}")
+    return elapsed, usage.ru_maxrss
+
+
+def median_time(command: Sequence[str], runs: int) -> tuple[float, int]:
+    """Median seconds of `runs` runs after one warm-up run (imports, page cache), and the largest peak memory."""
+    time_once(command)
+    measured = [time_once(command) for _ in range(runs)]
+    return statistics.median(t for t, _ in measured), max(m for _, m in measured)
+
+
+@dataclass
+class Row:
+    size: int
+    listing: str  # "walk" or "git"
+    fsdl_s: float
+    fsdl_rss_kb: int
+    ruff_s: float | None
+    review_s: float | None
+    runs: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "files": self.size,
+            "listing": self.listing,
+            "fsdl_check_s": round(self.fsdl_s, 4),
+            "fsdl_check_peak_rss_mb": round(self.fsdl_rss_kb / 1024, 1),
+            "ruff_s": None if self.ruff_s is None else round(self.ruff_s, 4),
+            "repo_review_s": None if self.review_s is None else round(self.review_s, 4),
+            "runs": self.runs,
+        }
+
+
+def ratio(a: float, b: float | None) -> str:
+    return f"{a / b:6.2f}" if b else "     -"
+
+
+def seconds(value: float | None) -> str:
+    return f"{value:8.3f}" if value is not None else "       -"
+
+
+def print_table(rows: list[Row]) -> None:
+    print(
+        f"{'files':>7} {'listing':>7} {'fsdl-check':>10} {'ruff':>8} {'repo-review':>11} "
+        f"{'fsdl/ruff':>9} {'fsdl/rr':>7} {'fsdl ms/file':>12} {'fsdl MB':>8}"
+    )
+    for row in rows:
+        print(
+            f"{row.size:7d} {row.listing:>7} {seconds(row.fsdl_s):>10} {seconds(row.ruff_s)} "
+            f"{seconds(row.review_s):>11} {ratio(row.fsdl_s, row.ruff_s):>9} {ratio(row.fsdl_s, row.review_s):>7} "
+            f"{1000 * row.fsdl_s / row.size:12.3f} {row.fsdl_rss_kb / 1024:8.0f}"
+        )
+
+
+def profile(tree: Path, top: int = 15) -> str:
+    """cProfile of one in-process fsdl-check run on `tree`: the `top` functions by own time and by cumulative time."""
+    from fsdl_check.cli import main as fsdl_main
+
+    profiler = cProfile.Profile()
+    profiler.runcall(fsdl_main, [str(tree), "--format", "json", "--output", os.devnull, "--exit-zero"])
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def measure(size: int, runs: int | None, workdir: Path | None, keep: bool, profile_size: int | None) -> list[Row]:
+    n = runs or (5 if size < 10_000 else 3)
+    tree = Path(tempfile.mkdtemp(prefix=f"fsdl-bench-{size}-", dir=workdir))
+    rows = []
+    try:
+        started = time.perf_counter()
+        written = generate(tree, size)
+        print(
+            f"# {size} files: generated in {time.perf_counter() - started:.1f} s, "
+            f"{written / 1e6:.1f} MB of text, {disk_usage(tree) / 1e6:.1f} MB on disk",
+            flush=True,
+        )
+        cmds = commands(tree)
+        if cmds["fsdl-check"] is None:
+            raise SystemExit("fsdl-check is not installed in this environment")
+        ruff_s = median_time(cmds["ruff"], n)[0] if cmds["ruff"] else None
+        review_s = median_time(cmds["repo-review"], n)[0] if cmds["repo-review"] else None
+        rows.append(Row(size, "walk", *median_time(cmds["fsdl-check"], n), ruff_s, review_s, n))
+        make_git(tree)
+        print(f"# {size} files: git index built, {disk_usage(tree) / 1e6:.1f} MB on disk", flush=True)
+        rows.append(Row(size, "git", *median_time(cmds["fsdl-check"], n), ruff_s, review_s, n))
+        if profile_size == size:
+            print(profile(tree), flush=True)
+    finally:
+        if keep:
+            print(f"# kept {tree}")
+        else:
+            shutil.rmtree(tree, ignore_errors=True)
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="comma-separated file counts")
+    parser.add_argument("--runs", type=int, default=None, help="timed runs per tool (default 5, or 3 from 10,000)")
+    parser.add_argument("--profile", type=int, default=None, metavar="SIZE", help="cProfile fsdl-check at SIZE")
+    parser.add_argument("--workdir", type=Path, default=None, help="where the trees are generated (default: temp)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the generated trees")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error("--sizes takes comma-separated integers")
+    if any(s < 20 for s in sizes) or (args.runs is not None and args.runs < 1):
+        parser.error("sizes must be at least 20 files and --runs at least 1")
+
+    versions = {name: _version(name) for name in ("fsdl-check", "ruff", "repo-review")}
+    print(f"# {datetime.now(UTC):%Y-%m-%d} on {platform.platform()}, {os.cpu_count()} CPUs, Python {sys.version[:6]}")
+    print("# " + ", ".join(f"{k} {v}" for k, v in versions.items()), flush=True)
+    rows: list[Row] = []
+    for size in sizes:
+        rows.extend(measure(size, args.runs, args.workdir, args.keep, args.profile))
+    print()
+    print_table(rows)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"versions": versions, "rows": [r.as_dict() for r in rows]}, indent=2) + "\n")
+    return 0
+
+
+def _version(name: str) -> str:
+    path = tool_path(name)
+    if path is None:
+        return "not installed"
+    done = subprocess.run([path, "--version"], capture_output=True, text=True)
+    return (done.stdout or done.stderr).strip().split()[-1] if done.returncode == 0 else "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""A hostile repository: links out of the root and in circles, a 20 GB sparse file, undecodable names, special files,
+parser bombs, and code that would leave a marker file behind if anything imported, executed or built it.
+
+fsdl-check must audit it without crashing, exit 0 or 1, report nothing from outside the root, and leave no marker:
+the checker reads files, it never runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fsdl_check.engine import Report, audit
+
+GB = 1024**3
+# Built at run time so this file itself holds no token-shaped literal.
+TOKEN = "hf_" + "".join("aB3dE5fG7h"[(i * 7) % 10] + "kQ9mN2pR4s"[(i * 3) % 10] for i in range(17))
+
+
+def marker_code(marker_dir: Path, name: str) -> str:
+    """Python that leaves `marker_dir/name` behind when it is imported or run."""
+    return f"import pathlib\npathlib.Path({str(marker_dir)!r}, {name!r}).write_text('ran')\n"
+
+
+def build_hostile(root: Path, marker_dir: Path, outside: Path, *, use_git: bool) -> None:
+    outside.mkdir()
+    (outside / "leaked.py").write_text(f"HF_TOKEN = {TOKEN!r}\n")
+    (outside / "huge.ckpt").write_bytes(b"\0" * 64)
+    marker_dir.mkdir()
+    run_me = {
+        "setup.py": None,
+        "conftest.py": None,
+        "tests/conftest.py": None,
+        "noxfile.py": None,
+        "sitecustomize.py": None,
+        "usercustomize.py": None,
+        "src/pkg/__init__.py": None,
+        "src/pkg/__main__.py": None,
+        # Modules named like the checker's own imports: found first if the audited root were on sys.path.
+        "yaml.py": None,
+        "pathspec.py": None,
+        "rich.py": None,
+        "tomllib.py": None,
+        "fsdl_check.py": None,
+    }
+    files: dict[str, str | bytes] = {rel: marker_code(marker_dir, rel.replace("/", "_")) for rel in run_me}
+    files |= {
+        "pyproject.toml": (
+            "[build-system]\nrequires = ['setuptools']\nbuild-backend = 'backend'\nbackend-path = ['.']\n"
+            "[project]\nname = 'hostile'\nversion = '0'\nrequires-python = '>=3.11'\n"
+        ),
+        "backend.py": marker_code(marker_dir, "build_backend"),
+        "inside.py": f"HF_TOKEN = {TOKEN!r}\n",  # the same token inside the root: this one is reported
+        "Makefile": f"test:\n\ttouch {marker_dir}/make\n",
+        "tox.ini": f"[testenv]\ncommands = python -c \"open('{marker_dir}/tox', 'w')\"\n",
+        ".pre-commit-config.yaml": (
+            f"repos:\n- repo: local\n  hooks:\n  - id: x\n    name: x\n    entry: touch {marker_dir}/pre-commit\n"
+            "    language: system\n"
+        ),
+        "config/unsafe.yaml": f"x: !!python/object/apply:os.system ['touch {marker_dir}/yaml-tag']\n",
+        ".github/workflows/ci.yml": (
+            "on: [push, pull_request_target]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "    - uses: actions/checkout@v4\n      with: {ref: '${{ github.event.pull_request.head.sha }}'}\n"
+            "    - run: echo ${{ github.event.issue.title }}\n"
+        ),
+        "notebook.ipynb": json.dumps(
+            {"cells": [{"cell_type": "code", "source": marker_code(marker_dir, "notebook"), "outputs": []}]}
+        ),
+        ".gitlab-ci.yml": billion_laughs(),
+        # A training loop (so training-only rules read it too) under a `__main__` test nested too deep to unparse.
+        "train.py": (
+            "import torch\nfor x in loader:\n    loss.backward()\n    opt.step()\n"
+            "if " + "-" * 1500 + "1 == '__main__':\n    pass\nx = " + "a." * 1500 + "b()\n"
+        ),
+        "deeper.py": "x = " + "(" * 300 + ")" * 300 + "\n",
+        "deep.ipynb": "[" * 50_000 + "]" * 50_000,
+        "deep.toml": "a = " + "[" * 5000 + "]" * 5000 + "\n",
+        "nul.py": b"import os\0\0\0\n",
+        "notes.yaml": b"\xff\xfe\x00k\x00e\x00y\x00",
+        "requirements.txt": "-r requirements.txt\n-r ../../etc/passwd\ntorch==2.0 \\\n",
+        "dir.py/inner.txt": "a directory whose name ends in .py\n",
+        ("long_" + "x" * 240 + ".py"): "y = 1\n",
+        "line\nbreak.py": "z = 1\n",
+    }
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with open(os.path.join(os.fsencode(root), b"caf\xe9.py"), "wb") as fh:
+        fh.write(b"print('\xe9')\n")
+    with open(os.path.join(os.fsencode(root), b"bad\xff\xfename.yml"), "wb") as fh:
+        fh.write(b"key: [unclosed\n")
+    (root / "leak.py").symlink_to(outside / "leaked.py")
+    (root / "outside_dir").symlink_to(outside, target_is_directory=True)
+    (root / "loop_a").symlink_to("loop_b")
+    (root / "loop_b").symlink_to("loop_a")
+    (root / "src" / "pkg" / "up").symlink_to("../..", target_is_directory=True)
+    (root / "weights.ckpt").symlink_to(outside / "huge.ckpt")
+    (root / "sub").mkdir()
+    (root / "sub" / ".gitignore").symlink_to("/dev/zero")
+    os.mkfifo(root / "requirements-dev.txt")  # reading it would block forever
+    os.mkfifo(root / "fifo.py")
+    if use_git:
+        git(root, "init", "-q")
+        git(root, "add", "-A")
+        # The 20 GB file cannot be hashed cheaply: put a small blob in the index under its name.
+        blob = (
+            subprocess.run(
+                ["git", "-C", str(root), "hash-object", "-w", "--stdin"], input=b"x", capture_output=True, check=True
+            )
+            .stdout.decode()
+            .strip()
+        )
+        git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},data/huge.bin")
+        # Repository-local git config that runs commands for some git operations.
+        git(root, "config", "core.fsmonitor", f"touch {marker_dir}/fsmonitor; false")
+        git(root, "config", "filter.evil.clean", f"touch {marker_dir}/filter")
+        git(root, "config", "core.hooksPath", str(marker_dir))
+        (root / ".gitattributes").write_text("* filter=evil\n")
+    (root / "data").mkdir(exist_ok=True)
+    with open(root / "data" / "huge.bin", "wb") as fh:
+        fh.truncate(20 * GB)
+
+
+def billion_laughs() -> str:
+    lines = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
+    return "\n".join([*lines, "job:", "  script:", "  - *i", ""])
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+@pytest.fixture(params=[False, True], ids=["walk", "git"])
+def hostile(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    root, marker_dir = tmp_path / "repo", tmp_path / "markers"
+    root.mkdir()
+    build_hostile(root, marker_dir, tmp_path / "outside", use_git=request.param)
+    yield root, marker_dir
+    shutil.rmtree(tmp_path, ignore_errors=True)  # do not keep a 20 GB (sparse) file around
+
+
+def assert_audited_safely(findings: list[tuple[str, str]], marker_dir: Path) -> None:
+    """`findings` as (code, path) pairs."""
+    assert sorted(p.name for p in marker_dir.iterdir()) == []
+    paths = {path for _, path in findings}
+    assert not any(p.startswith(("outside_dir/", "/")) or ".." in p.split("/") for p in paths), paths
+    assert ("VC005", "inside.py") in findings  # the scanner works: only the copy outside the root stays unreported
+    assert ("VC005", "leak.py") not in findings
+    assert ("VC001", "data/huge.bin") in findings  # sized from its metadata, never read
+
+
+def test_engine_audits_a_hostile_repository(hostile: tuple[Path, Path]) -> None:
+    root, marker_dir = hostile
+
+    report: Report = audit(root)
+
+    findings = [(f.code, f.path) for f in report.findings]
+    assert_audited_safely(findings, marker_dir)
+    assert report.exit_code == 1
+    broken = {f.path for f in report.findings if f.code == "FC002"}
+    assert {".gitlab-ci.yml", "deep.ipynb", "deep.toml"} <= broken
+    assert all(f.display_path.encode("utf-8") for f in report.findings)  # undecodable names still print
+
+
+def fsdl_check_command() -> list[str]:
+    """The console script of the environment running the tests (not whichever one is first on PATH)."""
+    script = Path(sys.executable).with_name("fsdl-check")
+    return [str(script)] if script.exists() else [shutil.which("fsdl-check") or "fsdl-check"]
+
+
+def test_cli_audits_a_hostile_repository(hostile: tuple[Path, Path]) -> None:
+    root, marker_dir = hostile
+
+    done = subprocess.run(
+        [*fsdl_check_command(), "--format", "json", "--no-color", "."],
+        cwd=root,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+
+    stderr = done.stderr.decode(errors="replace")
+    assert done.returncode in (0, 1), stderr
+    assert "Traceback" not in stderr
+    report = json.loads(done.stdout)
+    findings = [(f["code"], f["path"]) for f in report_findings(report)]
+    assert_audited_safely(findings, marker_dir)
+
+
+def report_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reported (not suppressed) findings of a JSON report: each rule lists its own."""
+    return [finding for rule in report["rules"] for finding in rule["findings"]]
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "line"),
+    [
+        ("[project]\nname = 'x'\nversion = [\n", 3),
+        ("[project\nname = 'x'\n", 1),
+        ("[project]\nname = 'x'\nname = 'y'\n", 3),
+        ("[tool.fsdl-check]\nselect = ['PK'\n", 2),
+    ],
+)
+def test_a_broken_pyproject_is_a_clean_parse_finding(tmp_path: Path, pyproject: str, line: int) -> None:
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+
+    done = subprocess.run(
+        [*fsdl_check_command(), "--format", "json", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    parse_errors = [(f["path"], f["line"]) for f in report_findings(json.loads(done.stdout)) if f["code"] == "FC002"]
+    assert parse_errors == [("pyproject.toml", line)]
+    assert [(f.path, f.line) for f in audit(tmp_path).findings if f.code == "FC002"] == [("pyproject.toml", line)]
+
+
+def test_a_pyproject_nested_beyond_the_parsers_limit_is_a_parse_finding(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.fsdl-check]\nselect = " + "[" * 3000 + "]" * 3000 + "\n")
+
+    done = subprocess.run(
+        [*fsdl_check_command(), "--format", "json", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1, done.stderr
+    codes = [(f["code"], f["path"]) for f in report_findings(json.loads(done.stdout))]
+    assert ("FC002", "pyproject.toml") in codes
