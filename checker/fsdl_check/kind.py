@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fsdl_check.model import ProjectKind
-from fsdl_check.parsing.python import PythonModule, dotted_name
+from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.yamlfile import LineDict, YamlDoc, line_of
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def detect_kind(repo: Repo) -> ProjectKind:
 
 def find_entry_points(repo: Repo) -> list[EntryPoint]:
     """Every training entry point of the repository, modules first, in path order."""
-    modules = [m for m in repo.python if m.tree is not None and not is_auxiliary(m.path)]
+    modules = [m for m in repo.python if m.parsed and not is_auxiliary(m.path)]
     library = any(defines_machinery(m) for m in modules)
     found: list[EntryPoint] = []
     for module in modules:
@@ -101,8 +101,8 @@ def find_entry_points(repo: Repo) -> list[EntryPoint]:
 
 def defines_machinery(module: PythonModule) -> bool:
     if not any(f"class {name}" in module.text for name in MACHINERY_CLASSES):
-        return False  # cheap text test first; the tree confirms it is a real class statement
-    return any(isinstance(node, ast.ClassDef) and node.name in MACHINERY_CLASSES for node in module.walk())
+        return False  # cheap text test first; the class facts confirm it is a real class statement
+    return any(c.name in MACHINERY_CLASSES for c in module.classes)
 
 
 def is_script(module: PythonModule) -> bool:
@@ -139,11 +139,7 @@ def lightning_cli_classes(module: PythonModule) -> set[str]:
     """`LightningCLI` and the subclasses of it that `module` defines (`class TrainCLI(LightningCLI): ...`)."""
     names = {"LightningCLI"}
     if "LightningCLI" in module.text:
-        for node in module.walk():
-            if isinstance(node, ast.ClassDef) and any(
-                (dotted_name(base) or "").endswith("LightningCLI") for base in node.bases
-            ):
-                names.add(node.name)
+        names.update(c.name for c in module.classes if any(base.endswith("LightningCLI") for base in c.bases))
     return names
 
 
@@ -154,12 +150,10 @@ def training_loop_line(module: PythonModule) -> int | None:
     if not backward or not steps:
         return None
     best: int | None = None
-    for node in module.walk():
-        if isinstance(node, ast.For | ast.AsyncFor | ast.While):
-            end = node.end_lineno or node.lineno
-            inside = range(node.lineno, end + 1)
-            if any(b in inside for b in backward) and any(s in inside for s in steps):
-                best = node.lineno if best is None else min(best, node.lineno)
+    for start, end in module.loops:
+        inside = range(start, end + 1)
+        if any(b in inside for b in backward) and any(s in inside for s in steps):
+            best = start if best is None else min(best, start)
     return best
 
 

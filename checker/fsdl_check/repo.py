@@ -13,7 +13,7 @@ import re
 import stat
 import subprocess
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TypeVar
@@ -22,6 +22,7 @@ import pathspec
 
 from fsdl_check.model import ProjectKind
 from fsdl_check.parsing.notebook import Notebook, parse_notebook
+from fsdl_check.parsing.parallel import MIN_MODULES_FOR_WORKERS, parse_modules
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.requirements import RequirementsFile, parse_requirements
 from fsdl_check.parsing.tomlfile import TomlDoc, parse_toml
@@ -122,18 +123,16 @@ class RepoFile:
     size: int
     tracked: bool  # in the git index (False for untracked files and for walks without git)
     symlink: bool = False
+    #: The last path component, and its lower-case extension with the dot as `PurePosixPath.suffix` gives it:
+    #: computed once, by string operations (rules ask for them on every file, many times over).
+    name: str = field(init=False, repr=False, compare=False)
+    suffix: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def name(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
-
-    @property
-    def suffix(self) -> str:
-        """Lower-case extension with its dot, as `PurePosixPath.suffix` gives it (string operations: rules ask for it
-        on every file, many times over)."""
-        name = self.name
+    def __post_init__(self) -> None:
+        name = self.path.rsplit("/", 1)[-1]
         dot = name.rfind(".")
-        return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "suffix", name[dot:].lower() if 0 < dot < len(name) - 1 else "")
 
 
 @dataclass(frozen=True)
@@ -317,7 +316,11 @@ class Repo:
 
     @cached_property
     def python(self) -> list[PythonModule]:
-        return self._parse_all((".py",), PythonModule)
+        paths = [f.path for f in self.files if not f.symlink and f.suffix == ".py"]
+        if len(paths) < MIN_MODULES_FOR_WORKERS:
+            return self._parse_all((".py",), PythonModule)
+        # Many modules: parsed on several cores (the same modules, facts and order).
+        return parse_modules([(path, text) for path in paths if (text := self.text(path)) is not None])
 
     @cached_property
     def notebooks(self) -> list[Notebook]:

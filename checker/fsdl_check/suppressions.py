@@ -11,7 +11,6 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from fsdl_check.model import Finding
 
@@ -28,9 +27,11 @@ HASH_COMMENT_NAMES = {"Dockerfile", "Makefile", "Containerfile", ".gitignore", "
 
 
 def has_hash_comments(path: str) -> bool:
-    name = PurePosixPath(path).name
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # as `PurePosixPath.suffix`, without building one
     return (
-        PurePosixPath(path).suffix.lower() in HASH_COMMENT_SUFFIXES
+        suffix.lower() in HASH_COMMENT_SUFFIXES
         or name in HASH_COMMENT_NAMES
         or name.startswith(("Dockerfile.", "Containerfile."))
     )

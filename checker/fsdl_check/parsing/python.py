@@ -1,25 +1,73 @@
-"""Python sources, parsed once with `ast` (never imported or executed), and the facts rules ask of them."""
+"""Python sources, parsed once with `ast` (never imported or executed), and the facts rules ask of them.
+
+A module is parsed once and every fact rules use of all modules (imports, calls with the names of their arguments,
+string constants, class bases, loops, public functions' annotations, the main guard) is gathered in one pass over
+the tree, which is then dropped: a syntax tree takes tens of times the memory of its source. The few rules that
+need more (a call's argument values, one module's top-level statements) ask for `tree` or `Call.node`, which parse
+that one module again, on demand.
+"""
 
 from __future__ import annotations
 
 import ast
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: a frozen dataclass is three times slower to build
 class Call:
-    """A call site: `name` is the dotted callee as written (``torch.manual_seed``, ``L.seed_everything``, ``fit``)."""
+    """A call site: `name` is the dotted callee as written (``torch.manual_seed``, ``L.seed_everything``, ``fit``).
+    Treat it as read-only."""
 
     name: str
     line: int
-    node: ast.Call
+    #: Keyword argument names in order (None for ``**kwargs``), and the number of positional arguments (``*args``
+    #: included): enough to tell whether an argument is there without keeping the syntax tree.
+    keywords: tuple[str | None, ...] = ()
+    positional: int = 0
+    #: The module it belongs to (weakly: a reference cycle would outlive the audit until the cycle collector runs)
+    #: and its position in `module.calls`, to find its node again (see `node`).
+    owner: weakref.ref[PythonModule] | None = field(default=None, repr=False, compare=False)
+    index: int = field(default=0, repr=False, compare=False)
     #: The final attribute: ``seed_everything`` for ``L.seed_everything`` (computed once: rules ask it of every call).
     last: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "last", self.name.rpartition(".")[2])
+        self.last = self.name.rpartition(".")[2]
+
+    @property
+    def node(self) -> ast.Call:
+        """The call's syntax node (its module is parsed again the first time a node of it is asked for)."""
+        module = self.module
+        if module is None:
+            raise LookupError(f"call {self.name} on line {self.line} has no module to read its node from")
+        return module.call_nodes[self.index]
+
+    @property
+    def module(self) -> PythonModule | None:
+        return self.owner() if self.owner is not None else None
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    """A class statement: its name, line, and its bases as dotted names ("" for a base that is not a name)."""
+
+    name: str
+    line: int
+    bases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """A public function (module level) or method (of a public class), and whether it is fully annotated."""
+
+    name: str
+    line: int
+    method: bool
+    annotated: bool
 
 
 def dotted_name(node: ast.AST) -> str | None:
@@ -39,65 +87,86 @@ def dotted_name(node: ast.AST) -> str | None:
     return ".".join(reversed(parts))
 
 
+def fully_annotated(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> bool:
+    """Whether every parameter (but a method's `self`/`cls`) and the return carry an annotation."""
+    if function.returns is None:
+        return False
+    args = function.args
+    params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
+    if method and not static and params and params[0].arg in ("self", "cls", "mcs", "metacls"):
+        params = params[1:]
+    params += [a for a in (args.vararg, args.kwarg) if a is not None]
+    return all(p.annotation is not None for p in params)
+
+
+def _parse(path: str, text: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes is not our business
+        return ast.parse(text, filename=path)
+
+
 class PythonModule:
-    """One `.py` file. `tree` is None when it does not parse; `error` and `error_line` then say why and where."""
+    """One `.py` file. `parsed` is False when it does not parse; `error` and `error_line` then say why and where."""
 
     def __init__(self, path: str, text: str) -> None:
         self.path = path
         self.text = text
         self.error: str | None = None
         self.error_line: int | None = None
-        self.tree: ast.Module | None = None
+        self.imports: dict[str, int] = {}
+        """Imported modules (full dotted names and every parent) mapped to the first line that imports them."""
+        self.calls: list[Call] = []
+        self.string_constants: list[tuple[str, int]] = []
+        self.classes: list[ClassInfo] = []
+        #: (first line, last line) of every `for`/`async for`/`while` loop.
+        self.loops: list[tuple[int, int]] = []
+        #: Module-level public functions and public methods of module-level public classes, in source order.
+        self.public_functions: list[FunctionInfo] = []
+        self.has_main_guard = False
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes is not our business
-                self.tree = ast.parse(text, filename=path)
+            tree = _parse(path, text)
         except SyntaxError as exc:
             self.error, self.error_line = exc.msg, exc.lineno
+            return
         except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
             self.error = type(exc).__name__
+            return
+        self._gather(tree)
+        self._gather_top_level(tree)
+
+    @property
+    def parsed(self) -> bool:
+        return self.error is None
+
+    @cached_property
+    def tree(self) -> ast.Module | None:
+        """The syntax tree, None when the module does not parse. Parsed again on first use and then kept: ask it
+        only of the few modules a rule looks at closely."""
+        if not self.parsed:
+            return None
+        try:
+            return _parse(self.path, self.text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # parsed before: only memory can run out
+            return None
 
     @cached_property
     def lines(self) -> list[str]:
         return self.text.splitlines()
 
-    @cached_property
-    def imports(self) -> dict[str, int]:
-        """Imported modules (full dotted names and every parent) mapped to the first line that imports them."""
-        found: dict[str, int] = {}
-        for node in self.walk():
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
-            else:
-                continue
-            for name in names:
-                parts = name.split(".")
-                for i in range(1, len(parts) + 1):
-                    found.setdefault(".".join(parts[:i]), node.lineno)
-        return found
-
     def imports_any(self, *modules: str) -> int | None:
         """Line of the first import of any of `modules` (or a submodule of one), else None."""
-        lines = [self.imports[m] for m in modules if m in self.imports]
+        imports = self.imports
+        lines = [imports[m] for m in modules if m in imports]
         return min(lines) if lines else None
 
-    @cached_property
-    def calls(self) -> list[Call]:
-        result = []
-        for node in self.walk():
-            if isinstance(node, ast.Call):
-                name = dotted_name(node.func)
-                if name:
-                    result.append(Call(name, node.lineno, node))
-        return result
-
     def calls_named(self, *names: str) -> list[Call]:
-        """Calls whose dotted name or final attribute is one of `names` (in source order)."""
+        """Calls whose dotted name or final attribute is one of `names` (in the order of `calls`)."""
         index = self._call_index
-        positions = sorted({position for name in names for position in index.get(name, ())})
+        found = [index[name] for name in names if name in index]
+        if not found:  # the usual answer
+            return []
+        positions = found[0] if len(found) == 1 else sorted({position for group in found for position in group})
         return [self.calls[position] for position in positions]
 
     @cached_property
@@ -112,36 +181,129 @@ class PythonModule:
         return index
 
     @cached_property
+    def call_nodes(self) -> list[ast.Call]:
+        """The nodes of `calls`, position for position (from `tree`)."""
+        return [node for node in self.walk() if type(node) is ast.Call and dotted_name(node.func)]
+
+    @cached_property
     def functions(self) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
         return [n for n in self.walk() if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-
-    @cached_property
-    def string_constants(self) -> list[tuple[str, int]]:
-        return [(n.value, n.lineno) for n in self.walk() if isinstance(n, ast.Constant) and isinstance(n.value, str)]
-
-    @cached_property
-    def has_main_guard(self) -> bool:
-        body = self.tree.body if self.tree is not None else []
-        # Look for the "__main__" constant in the test (iteratively: unparsing a deeply nested test would recurse).
-        return any(
-            isinstance(node, ast.If)
-            and any(isinstance(n, ast.Constant) and n.value == "__main__" for n in ast.walk(node.test))
-            for node in body
-        )
 
     @cached_property
     def _nodes(self) -> list[ast.AST]:
         return _all_nodes(self.tree) if self.tree is not None else []
 
     def walk(self) -> list[ast.AST]:
-        """Every node of the tree (computed once)."""
+        """Every node of `tree` (computed once; see `tree` for the cost)."""
         return self._nodes
+
+    # -- pickling (from a parsing worker process, see `fsdl_check.parsing.parallel`) ------------------------------
+    def __getstate__(self) -> tuple[Any, ...]:
+        """The facts as plain values: no syntax tree or cached views, calls as tuples (quick to pickle and load)."""
+        return (
+            self.path,
+            self.text,
+            self.error,
+            self.error_line,
+            self.imports,
+            [(call.name, call.line, call.keywords, call.positional) for call in self.calls],
+            self.string_constants,
+            [(c.name, c.line, c.bases) for c in self.classes],
+            self.loops,
+            [(f.name, f.line, f.method, f.annotated) for f in self.public_functions],
+            self.has_main_guard,
+        )
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        (self.path, self.text, self.error, self.error_line, self.imports, calls, self.string_constants) = state[:7]
+        classes, self.loops, functions, self.has_main_guard = state[7:]
+        owner = weakref.ref(self)
+        self.calls = [Call(name, line, kw, args, owner, i) for i, (name, line, kw, args) in enumerate(calls)]
+        self.classes = [ClassInfo(*c) for c in classes]
+        self.public_functions = [FunctionInfo(*f) for f in functions]
+
+    # -- the one pass over a fresh tree ----------------------------------------------------------------------------
+    def _gather(self, tree: ast.Module) -> None:
+        """Collect the facts of every node, in the breadth-first order of `ast.walk` (rules that take the first
+        match of a kind rely on that order)."""
+        imports, calls, strings = self.imports, self.calls, self.string_constants
+        classes, loops = self.classes, self.loops
+        owner = weakref.ref(self)  # one reference object, shared by every call
+        nodes: list[Any] = [tree]  # nodes, and the None/str/bool items of some fields (skipped below)
+        append, extend = nodes.append, nodes.extend
+        shapes = _SHAPES
+        for node in nodes:  # the loop also visits what it appends
+            shape = shapes.get(type(node))
+            if shape is None:
+                if not isinstance(node, ast.AST):
+                    continue  # None in `Dict.keys`, names in `Global.names`, `MatchSingleton.value`
+                shape = shapes[type(node)] = _shape(type(node))
+            fields, fact = shape
+            if fact:
+                if fact == _CALL:
+                    func = node.func  # `f(...)` and `a.f(...)` are most calls: named without the general loop
+                    name: str | None
+                    if type(func) is ast.Name:
+                        name = func.id
+                    elif type(func) is ast.Attribute and type(func.value) is ast.Name:
+                        name = f"{func.value.id}.{func.attr}"
+                    else:
+                        name = dotted_name(func)
+                    if name:
+                        keywords = tuple([k.arg for k in node.keywords]) if node.keywords else ()
+                        calls.append(Call(name, node.lineno, keywords, len(node.args), owner, len(calls)))
+                elif fact == _STRING:
+                    if isinstance(node.value, str):
+                        strings.append((node.value, node.lineno))
+                    continue  # a constant has no children
+                elif fact == _IMPORT:
+                    _record_import(node, imports)
+                elif fact == _CLASS:
+                    bases = tuple([dotted_name(base) or "" for base in node.bases])
+                    classes.append(ClassInfo(node.name, node.lineno, bases))
+                elif fact == _LOOP:
+                    loops.append((node.lineno, node.end_lineno or node.lineno))
+            for name in fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    extend(value)
+                elif value is not None:
+                    append(value)
+
+    def _gather_top_level(self, tree: ast.Module) -> None:
+        """Facts of the module's own statements: the main guard and the public functions."""
+        for node in tree.body:
+            if isinstance(node, ast.If) and not self.has_main_guard:
+                # Look for the "__main__" constant in the test (iteratively: a deeply nested test would recurse).
+                self.has_main_guard = any(
+                    isinstance(n, ast.Constant) and n.value == "__main__" for n in ast.walk(node.test)
+                )
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
+                self.public_functions.append(FunctionInfo(node.name, node.lineno, False, fully_annotated(node, False)))
+            elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and not item.name.startswith("_"):
+                        annotated = fully_annotated(item, True)
+                        self.public_functions.append(FunctionInfo(item.name, item.lineno, True, annotated))
+
+
+def _record_import(node: ast.Import | ast.ImportFrom, found: dict[str, int]) -> None:
+    if isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    elif node.module and not node.level:
+        names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+    else:
+        return
+    for name in names:
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):
+            found.setdefault(".".join(parts[:i]), node.lineno)
 
 
 def _all_nodes(tree: ast.AST) -> list[ast.AST]:
     """Every node of `tree` in breadth-first order, like `ast.walk`, but in one loop instead of nested generators,
     reading only the fields that can hold nodes, and without the `Load`/`Store`/`Del` markers (a third of all nodes,
-    and of no use to a rule). Walking is the largest cost of an audit after parsing."""
+    and of no use to a rule)."""
     nodes = [tree]
     append, extend = nodes.append, nodes.extend
     for node in nodes:  # the loop also visits what it appends
@@ -167,3 +329,25 @@ _CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
 def _child_fields(node_type: type) -> tuple[str, ...]:
     fields: tuple[str, ...] = getattr(node_type, "_fields", ())
     return tuple(name for name in fields if name not in _LEAF_FIELDS)
+
+
+# Which fact a node type carries, for the one-pass gathering (0: none).
+_CALL, _STRING, _IMPORT, _CLASS, _LOOP = 1, 2, 3, 4, 5
+_FACTS: dict[type, int] = {
+    ast.Call: _CALL,
+    ast.Constant: _STRING,
+    ast.Import: _IMPORT,
+    ast.ImportFrom: _IMPORT,
+    ast.ClassDef: _CLASS,
+    ast.For: _LOOP,
+    ast.AsyncFor: _LOOP,
+    ast.While: _LOOP,
+}
+
+
+def _shape(node_type: type) -> tuple[tuple[str, ...], int]:
+    """The fields of `node_type` that can hold nodes, and the fact it carries."""
+    return _child_fields(node_type), _FACTS.get(node_type, 0)
+
+
+_SHAPES: dict[type, tuple[tuple[str, ...], int]] = {}

@@ -322,7 +322,9 @@ class _Resolver:
     """Follows commands for one repository; parsed task-runner files are cached on it."""
 
     def __init__(self, repo: Repo) -> None:
-        self.repo = repo
+        # A weak proxy: `_RESOLVERS` maps the repository to this resolver weakly, and a strong reference back to it
+        # would keep every audited repository (and all it parsed) alive for the life of the process.
+        self.repo = weakref.proxy(repo)
         self._makefiles: dict[str, _Recipes | None] = {}
         self._justfile: _Recipes | bool | None = False
         self._tox: dict[str, list[str]] | None = None
@@ -377,7 +379,7 @@ class _Resolver:
         if self._nox is None:
             self._nox = {}
             module = next((m for m in self.repo.python if m.path == "noxfile.py"), None)
-            if module is not None and module.tree is not None:
+            if module is not None and module.tree is not None:  # parsed again: one small file
                 for node in module.tree.body:
                     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                         name = _nox_session_name(node)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import configparser
 import re
 from collections.abc import Iterable, Iterator
@@ -268,29 +267,6 @@ def _counts_for_hints(path: str) -> bool:
     )
 
 
-def _public_functions(tree: ast.Module) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]]:
-    """Module-level functions and methods of public classes, with whether each is a method."""
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
-            yield node, False
-        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and not item.name.startswith("_"):
-                    yield item, True
-
-
-def fully_annotated(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> bool:
-    if function.returns is None:
-        return False
-    args = function.args
-    params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-    static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
-    if method and not static and params and params[0].arg in ("self", "cls", "mcs", "metacls"):
-        params = params[1:]
-    params += [a for a in (args.vararg, args.kwarg) if a is not None]
-    return all(p.annotation is not None for p in params)
-
-
 class TypeHintShare(Rule):
     """Public functions carry full type hints
 
@@ -311,12 +287,12 @@ class TypeHintShare(Rule):
     def check(self, python: list[PythonModule], repo: Repo) -> Iterator[Finding]:
         threshold = repo.options.type_hint_share
         for module in python:
-            if module.tree is None or not _counts_for_hints(module.path):
+            if not module.parsed or not _counts_for_hints(module.path):
                 continue
-            functions = list(_public_functions(module.tree))
+            functions = module.public_functions  # module-level ones and methods of public classes
             if not functions:
                 continue
-            missing = [f for f, method in functions if not fully_annotated(f, method)]
+            missing = [f for f in functions if not f.annotated]
             annotated = len(functions) - len(missing)
             if missing and annotated / len(functions) < threshold:
                 first = missing[0]
@@ -324,4 +300,4 @@ class TypeHintShare(Rule):
                     f"{annotated} of {len(functions)} public functions have full type hints "
                     f"({annotated / len(functions):.0%}, below {threshold:.0%}); first without: '{first.name}'"
                 )
-                yield self.finding(module.path, first.lineno, message)
+                yield self.finding(module.path, first.line, message)

@@ -26,7 +26,7 @@ def seeds_randomness(module: PythonModule) -> bool:
     for call in module.calls:
         if call.last in SEED_CALLS or call.name.endswith(("random.seed", "random.key")):
             return True
-        if call.last == "default_rng" and (call.node.args or call.node.keywords):
+        if call.last == "default_rng" and (call.positional or call.keywords):
             return True
         if call.name == "seed" and ("random.seed" in module.imports or "numpy.random.seed" in module.imports):
             return True
@@ -106,6 +106,8 @@ class SeededRandomness(Rule):
 def cli_default_seed(module: PythonModule) -> bool:
     """Whether a LightningCLI (or subclass) call passes an integer `seed_everything_default`."""
     for call in module.calls_named(*lightning_cli_classes(module)):
+        if "seed_everything_default" not in call.keywords:
+            continue
         for keyword in call.node.keywords:
             if keyword.arg == "seed_everything_default" and isinstance(keyword.value, ast.Constant):
                 return _is_int(keyword.value.value)
@@ -169,7 +171,7 @@ class HyperparametersInConfig(Rule):
         if not entries or len(entries) < len(entry_points):  # a training config exists
             return
         folders = {m.path.rpartition("/")[0] for m in entries}
-        scope = [m for m in python if m.tree is not None and m.path.rpartition("/")[0] in folders]
+        scope = [m for m in python if m.parsed and m.path.rpartition("/")[0] in folders]
         if any(m.imports_any(*CONFIG_LIBRARIES) for m in scope):
             return
         if any(CONFIG_DIRS.search(f.path) for f in repo.files):

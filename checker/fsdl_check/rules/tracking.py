@@ -92,27 +92,27 @@ class TrackerUse:
 def tracker_use(python: list[PythonModule], yaml_files: list[YamlDoc]) -> TrackerUse:
     use = TrackerUse()
     for module in python:
-        if module.tree is None or is_auxiliary(module.path):
+        if not module.parsed or is_auxiliary(module.path):
             continue
         for tracker, modules in TRACKER_MODULES.items():
             if module.imports_any(*modules):
                 use.trackers.add(tracker)
-        for definition in module.walk():  # a project's own logger subclass (class WandbTracker(WandbLogger)) counts
-            if isinstance(definition, ast.ClassDef):
-                for base in definition.bases:
-                    name = (dotted_name(base) or "").rsplit(".", 1)[-1]
-                    if name in LOGGER_CLASSES:
-                        use.trackers.add(LOGGER_CLASSES[name])
-        for call in module.calls:
-            if call.last in LOGGER_CLASSES:
-                use.trackers.add(LOGGER_CLASSES[call.last])
+        for definition in module.classes:  # a project's own logger subclass (class WandbTracker(WandbLogger)) counts
+            for base in definition.bases:
+                name = base.rsplit(".", 1)[-1]
+                if name in LOGGER_CLASSES:
+                    use.trackers.add(LOGGER_CLASSES[name])
+        for call in module.calls_named(*LOGGER_CLASSES):
+            use.trackers.add(LOGGER_CLASSES[call.last])
+        for call in module.calls_named(*LOCATION_ARGUMENTS):
             for tracker, keyword, position, how in LOCATION_ARGUMENTS.get(
                 call.name if call.name == "wandb.init" else call.last, ()
             ):
                 node = argument_node(call, position, keyword)
                 if node is not None and not (isinstance(node, ast.Constant) and node.value is None):
                     use.record(tracker, how, literal(node))
-            report_to = literal(argument_node(call, None, "report_to"))  # Hugging Face TrainingArguments
+        for call in module.calls if "report_to" in module.text else ():  # Hugging Face TrainingArguments
+            report_to = literal(argument_node(call, None, "report_to"))
             for name in [report_to] if isinstance(report_to, str) else report_to if isinstance(report_to, list) else []:
                 if name in TRACKER_MODULES:
                     use.trackers.add(name)
@@ -155,12 +155,14 @@ def _config_trackers(node: Any, use: TrackerUse, depth: int = 0) -> None:
 
 
 def argument_node(call: Call, position: int | None, keyword: str) -> ast.expr | None:
-    """A call's argument by keyword, or by position when given; None when absent."""
-    node = next((k.value for k in call.node.keywords if k.arg == keyword), None)
-    if node is None and position is not None and len(call.node.args) > position:
+    """A call's argument by keyword, or by position when given; None when absent. The call's facts say whether the
+    argument is there; only then is its node looked up (which parses the module again)."""
+    if keyword in call.keywords:
+        return next(k.value for k in call.node.keywords if k.arg == keyword)
+    if position is not None and call.positional > position:
         arg = call.node.args[position]
-        node = None if isinstance(arg, ast.Starred) else arg
-    return node
+        return None if isinstance(arg, ast.Starred) else arg
+    return None
 
 
 def literal(node: ast.expr | None) -> Any:
@@ -236,6 +238,7 @@ URI_ARGUMENTS = (
     ("MlflowClient", "tracking_uri", 0),
     ("MLFlowLogger", "tracking_uri", 2),
 )
+URI_CALLEES = tuple(last for last, _, _ in URI_ARGUMENTS)
 URI_VARIABLES = ("MLFLOW_TRACKING_URI", "WANDB_BASE_URL")
 
 
@@ -255,9 +258,9 @@ class TrackingUriFromConfig(Rule):
 
     def check(self, python: list[PythonModule]) -> Iterator[Finding]:
         for module in python:
-            if module.tree is None or is_auxiliary(module.path):
+            if not module.parsed or is_auxiliary(module.path):
                 continue
-            for call in module.calls:
+            for call in module.calls_named("wandb.init", "wandb.login", *URI_CALLEES):
                 value = self._uri_argument(call)
                 if isinstance(value, str) and hard_coded_host(value):
                     yield self.finding(module.path, call.line, f"hard-coded tracking host {display_uri(value)}")
@@ -318,20 +321,19 @@ class HyperparametersLogged(Rule):
         if any(e.is_lightning_cli for e in entry_points):
             return
         for module in python:
-            if module.tree is not None and not is_auxiliary(module.path) and logs_parameters(module):
+            if module.parsed and not is_auxiliary(module.path) and logs_parameters(module):
                 return
         path, line = first_entry(entry_points)
         yield self.finding(path, line, "hyperparameters are not logged (e.g. `self.save_hyperparameters()`)")
 
 
 def logs_parameters(module: PythonModule) -> bool:
-    for call in module.calls:
-        if call.last in PARAM_LOGGING or call.last == "autolog" or call.last == "LightningCLI":
-            return True
-        if call.name == "wandb.init" and any(k.arg == "config" for k in call.node.keywords):
-            return True
-        if call.name.startswith("wandb.config"):
-            return True
+    if module.calls_named(*PARAM_LOGGING, "autolog", "LightningCLI"):
+        return True
+    if any("config" in call.keywords for call in module.calls_named("wandb.init")):
+        return True
+    if any(call.name.startswith("wandb.config") for call in module.calls):
+        return True
     if "wandb.config" in module.text and module.imports_any("wandb"):
         return any(isinstance(n, ast.Attribute) and dotted_name(n) == "wandb.config" for n in module.walk())
     return False

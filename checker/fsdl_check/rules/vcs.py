@@ -5,6 +5,7 @@ Also home to the secret-scanning helpers (`looks_like_placeholder`, `mask`) that
 
 from __future__ import annotations
 
+import functools
 import math
 import posixpath
 import re
@@ -262,11 +263,18 @@ class CredentialFile(Rule):
             yield self.finding(file.path, None, f"credential file {file.name} {where}")
 
 
+@functools.lru_cache(maxsize=4096)
+def _credential_name(name: str) -> bool:
+    """Whether a file name matches `CREDENTIAL_FILES` (memoized: three rules ask it of every file, and a repository
+    repeats names such as `__init__.py` many times)."""
+    return CREDENTIAL_FILES.match_file(name)
+
+
 def is_credential_file(file: RepoFile, repo: Repo) -> bool:
     name = file.name
     if name == ".env" or (name.startswith(".env.") and name not in ENV_TEMPLATES):
         return True
-    if not CREDENTIAL_FILES.match_file(name):
+    if not _credential_name(name):
         return False
     if file.suffix == ".pem":  # certificates are public; only a private key makes a .pem a secret
         return "PRIVATE KEY" in (repo.text(file.path) or "PRIVATE KEY")

@@ -1,0 +1,99 @@
+"""Parsing on several cores gives the same modules, facts and order as parsing one after the other."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+from typing import Any
+
+import pytest
+
+from fsdl_check.parsing import parallel
+from fsdl_check.parsing.python import PythonModule
+
+SOURCES = [
+    (
+        "src/pkg/train.py",
+        "import lightning as L\nfrom torch.utils.tensorboard import SummaryWriter\n\n\n"
+        "class Model(L.LightningModule):\n    def forward(self, x: int) -> int:\n        return x\n\n\n"
+        "def main(epochs=3):\n    for epoch in range(epochs):\n        loss.backward()\n        optimizer.step()\n"
+        "    writer = SummaryWriter(log_dir='runs/x', comment='c')\n"
+        "    L.Trainer(max_epochs=epochs).fit(Model())\n\n\n"
+        "if __name__ == '__main__':\n    main()\n",
+    ),
+    ("src/pkg/broken.py", "def f(:\n    pass\n"),
+    ("src/pkg/uri.py", "import mlflow\nmlflow.set_tracking_uri('sqlite:///mlflow.db')\n"),
+]
+
+
+def facts(module: PythonModule) -> tuple[Any, ...]:
+    return (
+        module.path,
+        module.error,
+        module.error_line,
+        module.imports,
+        [(c.name, c.line, c.keywords, c.positional, c.last) for c in module.calls],
+        module.string_constants,
+        module.classes,
+        module.loops,
+        module.public_functions,
+        module.has_main_guard,
+    )
+
+
+#: Chunk sizes parsed by this process (a worker appends to its own copy of the list).
+parsed_here: list[int] = []
+PARSE_CHUNK = parallel._parse_chunk
+
+
+def recording_parse_chunk(sources: list[tuple[str, str]]) -> list[PythonModule]:
+    parsed_here.append(len(sources))
+    return PARSE_CHUNK(sources)
+
+
+@pytest.fixture
+def many_sources(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    monkeypatch.setattr(parallel, "MIN_MODULES_FOR_WORKERS", 2)
+    monkeypatch.setattr(parallel, "_usable_cpus", lambda: 2)
+    return SOURCES * 4
+
+
+def test_workers_give_the_serial_facts_in_order(
+    many_sources: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed_here.clear()
+    monkeypatch.setattr(parallel, "_parse_chunk", recording_parse_chunk)
+    if not parallel._can_fork():
+        pytest.skip("workers are forked only on Linux, from a process without threads")
+
+    modules = parallel.parse_modules(many_sources)
+
+    assert parsed_here == [len(many_sources) // 2]  # the other half came from the worker
+    assert [facts(m) for m in modules] == [facts(PythonModule(p, t)) for p, t in many_sources]
+    train = modules[-3]
+    writer = train.calls_named("SummaryWriter")[0]
+    assert writer.module is train and writer.keywords == ("log_dir", "comment")
+    assert isinstance(writer.node, ast.Call) and writer.node.lineno == writer.line  # found again by parsing anew
+
+
+def test_falls_back_to_this_process_when_no_worker_starts(
+    many_sources: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(parallel, "_start_workers", refuse)
+
+    modules = parallel.parse_modules(many_sources)
+
+    assert [facts(m) for m in modules] == [facts(PythonModule(p, t)) for p, t in many_sources]
+
+
+def test_a_module_pickles_without_its_tree() -> None:
+    module = PythonModule(*SOURCES[0])
+    assert module.tree is not None  # parsed again on demand, and cached...
+    copy = pickle.loads(pickle.dumps(module))
+
+    assert "tree" not in copy.__dict__  # ...but never sent along
+    assert facts(copy) == facts(module)
+    assert [c.module for c in copy.calls] == [copy] * len(copy.calls)
