@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from {{ cookiecutter.package_name }}.model import Classifier
@@ -26,6 +27,8 @@ def test_class_names_default_to_indices() -> None:
     assert Classifier(input_dim=2, num_classes=2, class_names=["cat", "dog"]).class_names == ["cat", "dog"]
 
 
+# Outside a Trainer, self.log() has nowhere to log to; the step itself is what is under test here.
+@pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
 def test_training_steps_reduce_the_loss_on_a_batch() -> None:
     torch.manual_seed(0)
     model = Classifier(input_dim=16, num_classes=4, dropout=0.0, lr=1e-2)

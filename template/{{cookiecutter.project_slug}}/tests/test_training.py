@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from lightning.pytorch.callbacks import ModelCheckpoint
+from PIL import Image
 
 from {{ cookiecutter.package_name }}.cli import train
 from {{ cookiecutter.package_name }}.data import ClassificationData
@@ -20,6 +21,29 @@ def test_fast_dev_run_fits_and_tests_one_batch(configs: Path) -> None:
     assert cli.trainer.state.finished
     assert cli.trainer.global_step == 1
     assert 0.0 <= float(cli.trainer.callback_metrics["test/acc"]) <= 1.0
+
+
+def test_command_line_trains_on_a_csv_file_and_sizes_the_model_from_it(configs: Path, tmp_path: Path) -> None:
+    rows = ["a,b,c,label", *(f"{i % 7},{i % 5},{i % 3},{'xyz'[i % 3]}" for i in range(60))]
+    (tmp_path / "table.csv").write_text("\n".join(rows))
+
+    cli = train(["--config", str(configs / "debug.yaml"), "--data.csv_path", str(tmp_path / "table.csv")])
+
+    assert isinstance(cli.model, Classifier)
+    assert (cli.model.input_dim, cli.model.class_names) == (3, ["x", "y", "z"])
+
+
+def test_command_line_trains_on_an_image_folder(configs: Path, tmp_path: Path) -> None:
+    for class_name, grey in (("circle", 60), ("square", 200)):
+        (tmp_path / "images" / class_name).mkdir(parents=True)
+        for i in range(10):
+            Image.new("L", (20, 20), grey + i).save(tmp_path / "images" / class_name / f"{i}.png")
+
+    debug, images = str(configs / "debug.yaml"), str(tmp_path / "images")
+    cli = train(["--config", debug, "--data.image_dir", images, "--data.image_size", "6"])
+
+    assert isinstance(cli.model, Classifier)
+    assert (cli.model.input_dim, cli.model.class_names) == (36, ["circle", "square"])
 
 
 def test_model_can_overfit_a_single_batch(configs: Path) -> None:

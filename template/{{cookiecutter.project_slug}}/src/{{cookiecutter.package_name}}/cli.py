@@ -7,6 +7,9 @@ the resolved config. The run fits the model, then scores its best checkpoint on 
 
 from __future__ import annotations
 
+{% if cookiecutter.tracker == "wandb" -%}
+import wandb
+{% endif -%}
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 
@@ -46,6 +49,10 @@ def train(args: ArgsType = None) -> TrainCLI:
     checkpoint = cli.trainer.checkpoint_callback
     best = checkpoint.best_model_path if isinstance(checkpoint, ModelCheckpoint) else ""
     cli.trainer.test(cli.model, datamodule=cli.datamodule, ckpt_path=best or None)
+{%- if cookiecutter.tracker == "wandb" %}
+    # Lightning leaves the W&B run open; close it so that the next train() in this process starts a new one.
+    wandb.finish()
+{%- endif %}
     return cli
 
 

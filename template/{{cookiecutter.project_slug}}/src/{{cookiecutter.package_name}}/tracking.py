@@ -37,7 +37,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT
 
 EXPERIMENT_NAME = "{{ cookiecutter.project_slug }}"
-LOCAL_TRACKING_URI = "sqlite:///mlflow.db"
+LOCAL_STORE_URI = "sqlite:///mlflow.db"  # relative to the working directory, as `make ui` opens it
 LOCAL_ARTIFACT_DIR = Path("mlartifacts")
 MODEL_ARTIFACT_DIR = "model"  # where each run keeps its best checkpoint
 {%- elif cookiecutter.tracker == "wandb" %}
@@ -71,9 +71,17 @@ def git_commit() -> str | None:
 {%- if cookiecutter.tracker == "mlflow" %}
 
 
+def local_tracking_uri() -> str:
+    """``LOCAL_STORE_URI`` by absolute path.
+
+    MLflow caches stores by URI: a relative one would keep pointing into the first working directory.
+    """
+    return f"sqlite:///{Path(LOCAL_STORE_URI.removeprefix('sqlite:///')).resolve()}"
+
+
 def resolve_tracking_uri(configured: str | None = None) -> str:
     """The configured URI, else ``MLFLOW_TRACKING_URI``, else the project's own SQLite store."""
-    return configured or os.environ.get("MLFLOW_TRACKING_URI") or LOCAL_TRACKING_URI
+    return configured or os.environ.get("MLFLOW_TRACKING_URI") or local_tracking_uri()
 
 
 class MLflowTracker(MLFlowLogger):
@@ -103,7 +111,7 @@ class MLflowTracker(MLFlowLogger):
             tracking_uri=uri,
             tags={MLFLOW_GIT_COMMIT: commit} if commit else None,
             # A server decides where artifacts go; the local store keeps them beside its database.
-            artifact_location=LOCAL_ARTIFACT_DIR.resolve().as_uri() if uri == LOCAL_TRACKING_URI else None,
+            artifact_location=LOCAL_ARTIFACT_DIR.resolve().as_uri() if uri == local_tracking_uri() else None,
         )
         self._best_checkpoint = ""
         self._logged_checkpoint = ""
@@ -176,7 +184,8 @@ class WandbTracker(WandbLogger):
         super().__init__(
             project=project,
             name=name,
-            save_dir=str(save_dir),
+            # Absolute: W&B resolves relative paths against the folder of its first run in the process.
+            save_dir=str(save_dir.resolve()),
             log_model=True,
             config={"git_commit": commit} if commit else None,
         )
