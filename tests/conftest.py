@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fsdl_check.model import REGISTRY, Finding, all_rules
-from fsdl_check.repo import Options, Repo
+from fsdl_check.testing import run_rule
 
 Files = Mapping[str, str | bytes]
 
@@ -56,10 +55,4 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
-def check_rule(code: str, root: Path, **options: object) -> list[Finding]:
-    """Run one rule's `check` directly on a repository (no config, suppressions or prerequisites)."""
-    all_rules()
-    rule = REGISTRY[code]()
-    repo = Repo(root, Options(**options))  # type: ignore[arg-type]
-    kwargs = {name: repo if name == "repo" else getattr(repo, name) for name in rule.inputs()}
-    return sorted(rule.check(**kwargs))
+check_rule = run_rule  # one rule's own findings on a repository (see fsdl_check.testing)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from fsdl_check.model import REGISTRY, Finding, all_rules
-from fsdl_check.repo import Options, Repo
+from fsdl_check.model import Finding
+from fsdl_check.testing import run_rule as run
 
 MakeRepo = Callable[..., Path]
 
@@ -59,14 +59,6 @@ for step in range(10):
     loss.backward()
     optimizer.step()
 """
-
-
-def run(code: str, root: Path, **options: object) -> list[Finding]:
-    """Run one rule's `check`, giving it the `Repo` itself where it asks for `repo`."""
-    all_rules()
-    rule = REGISTRY[code]()
-    repo = Repo(root, Options(**options))  # type: ignore[arg-type]
-    return sorted(rule.check(**{n: repo if n == "repo" else getattr(repo, n) for n in rule.inputs()}))
 
 
 def where(findings: list[Finding]) -> list[tuple[str, int | None]]:

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from fsdl_check.model import REGISTRY, Finding, ProjectKind, all_rules
-from fsdl_check.repo import Options, Repo
-from tests.conftest import check_rule
+from fsdl_check.testing import run_rule as run
 
 MakeRepo = Callable[..., Path]
 
@@ -32,14 +31,6 @@ def main() -> None:
 TENSORBOARD = "from torch.utils.tensorboard import SummaryWriter\n"
 SAVES_HPARAMS = "class Model(L.LightningModule):\n    def __init__(self):\n        self.save_hyperparameters()\n"
 CLI = "from lightning.pytorch.cli import LightningCLI\n\n\ndef main() -> None:\n    LightningCLI()\n"
-
-
-def run(code: str, root: Path, **options: object) -> list[Finding]:
-    """Run one rule's `check`, giving it the `Repo` itself where it asks for `repo`."""
-    all_rules()
-    rule = REGISTRY[code]()
-    repo = Repo(root, Options(**options))  # type: ignore[arg-type]
-    return sorted(rule.check(**{n: repo if n == "repo" else getattr(repo, n) for n in rule.inputs()}))
 
 
 def where(findings: list[Finding]) -> list[tuple[str, int | None]]:
@@ -299,4 +290,4 @@ def test_ex001_counts_a_project_logger_subclass_named_in_config(make_repo: Calla
             "configs/default.yaml": "trainer:\n  logger:\n    class_path: pkg.tracking.Tracker\nmodel: {}\n",
         }
     )
-    assert check_rule("EX001", root, project_kind=ProjectKind.TRAINING) == []
+    assert run("EX001", root, project_kind=ProjectKind.TRAINING) == []

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from fsdl_check.model import REGISTRY, Finding, all_rules
-from fsdl_check.repo import Options, Repo
+from fsdl_check.model import Finding
+from fsdl_check.testing import run_rule as run
 
 MakeRepo = Callable[..., Path]
 
@@ -23,14 +23,6 @@ AWS_KEY_ID = "AKIA" + "Q7XW2PLM9RTZ4KBN"
 AWS_SECRET = RANDOM_40[:20] + "/" + RANDOM_40[21:]
 SLACK_TOKEN = "xoxb" + "-1234567890-" + RANDOM_40[:24]
 PRIVATE_KEY = "-----BEGIN " + "RSA PRIVATE KEY-----\n" + "MIIEow" + RANDOM_40 * 2 + "\n-----END RSA PRIVATE KEY-----\n"
-
-
-def run(code: str, root: Path, **options: object) -> list[Finding]:
-    """Run one rule's `check`, giving it the `Repo` itself where it asks for `repo`."""
-    all_rules()
-    rule = REGISTRY[code]()
-    repo = Repo(root, Options(**options))  # type: ignore[arg-type]
-    return sorted(rule.check(**{n: repo if n == "repo" else getattr(repo, n) for n in rule.inputs()}))
 
 
 def where(findings: list[Finding]) -> list[tuple[str, int | None]]:
