@@ -1,5 +1,8 @@
-"""Shared fixtures. Every test runs in its own empty folder, so runs, stores and checkpoints never land
-in the project, and a tracking server configured in your shell is never written to."""
+"""Shared fixtures: every test runs in its own empty folder.
+
+Runs, stores and checkpoints never land in the project, and a tracking server configured in your
+shell is never written to.
+"""
 
 import shutil
 import subprocess
