@@ -1,7 +1,7 @@
 """The main job behind `make demo`: render an example project, train it on the CPU, show the run, audit it.
 
 1. Render `examples/default.yml` (or the answers file given as the first argument) with Copier from this
-   working tree into a fresh directory under `demo/` — nothing that exists is overwritten.
+   working tree into a fresh directory under `demo/` (or `$FSDL_DEMO_DIR`) — nothing that exists is overwritten.
 2. Install the project (editable, no new dependencies: the stack is already in this environment) and train its
    default config with MLflow on the project's local SQLite store.
 3. Read the run back from that store, print the validation accuracy, where the store is and how to open its UI.
@@ -24,6 +24,7 @@ from fsdl_check.cli import main as fsdl_check
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+OUTPUT = Path(os.environ.get("FSDL_DEMO_DIR") or ROOT / "demo").resolve()
 
 
 def step(message: str) -> None:
@@ -36,8 +37,10 @@ def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> None:
 
 def render(answers_file: Path) -> Path:
     answers = yaml.safe_load(answers_file.read_text())
-    destination = ROOT / "demo" / f"{answers['project_slug']}-{time.strftime('%Y%m%d-%H%M%S')}"
-    step(f"Rendering {answers_file.relative_to(ROOT)} into {destination.relative_to(ROOT)}")
+    destination = OUTPUT / f"{answers['project_slug']}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if destination.exists():
+        raise SystemExit(f"demo: {destination} exists already; try again in a second")
+    step(f"Rendering {answers_file.name} into {destination}")
     copier.run_copy(str(ROOT), destination, data=answers, defaults=True, unsafe=False, vcs_ref="HEAD", quiet=True)
     # The project's git commit is logged with each run, and fsdl-check reads what git lists.
     run("git", "init", "-q", cwd=destination)
@@ -59,7 +62,7 @@ def lock(project: Path) -> None:
     """Write uv.lock. fsdl-check, a dev dependency of every generated project, is resolved from a wheel built
     from this checkout (it is not taken from the package index), so the lock is valid on this machine."""
     step("Locking the project's dependencies (uv lock)")
-    wheels = ROOT / "demo" / "wheels"
+    wheels = OUTPUT / "wheels"
     run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(ROOT), cwd=ROOT)
     run(str(BIN / "uv"), "lock", "--quiet", "--find-links", str(wheels), cwd=project)
 
@@ -96,7 +99,7 @@ def main(argv: list[str]) -> int:
     print(f"  open its UI with     cd {project} && {BIN / 'mlflow'} ui --backend-store-uri sqlite:///mlflow.db")
 
     lock(project)
-    step(f"Auditing {project.relative_to(ROOT)} with fsdl-check")
+    step(f"Auditing {project} with fsdl-check")
     code = fsdl_check([str(project), "--fail-on", "info"])
     print(f"\nfsdl-check exit code {code} (0: every practice holds)")
     return 0 if code == 0 else 1
