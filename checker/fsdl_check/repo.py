@@ -55,10 +55,11 @@ def gitignore_spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
     try:
         return pathspec.GitIgnoreSpec.from_lines(patterns)
     except (ValueError, re.error):  # pathspec's GitIgnorePatternError; a bad range such as `[z-a]`
-        return pathspec.GitIgnoreSpec.from_lines([p for p in patterns if _valid_pattern(p)])
+        return pathspec.GitIgnoreSpec.from_lines([p for p in patterns if valid_pattern(p)])
 
 
-def _valid_pattern(pattern: str) -> bool:
+def valid_pattern(pattern: str) -> bool:
+    """Whether pathspec accepts `pattern` (a lone `\\` or `/` is not a pattern; git ignores such lines too)."""
     try:
         pathspec.GitIgnoreSpec.from_lines([pattern])
     except (ValueError, re.error):

@@ -18,7 +18,7 @@ import pathspec
 
 from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.yamlfile import parse_yaml
-from fsdl_check.repo import Repo, RepoFile
+from fsdl_check.repo import Repo, RepoFile, valid_pattern
 
 MB = 1024 * 1024
 LFS_POINTER = "version https://git-lfs.github.com/spec/v1"
@@ -164,15 +164,6 @@ def lfs_patterns(repo: Repo) -> pathspec.GitIgnoreSpec:
             if valid_pattern(pattern):
                 patterns.append(pattern)
     return pathspec.GitIgnoreSpec.from_lines(patterns)
-
-
-def valid_pattern(pattern: str) -> bool:
-    """Whether pathspec accepts `pattern` (a lone `\\` or `/` is not a pattern; git ignores such lines too)."""
-    try:
-        pathspec.GitIgnoreSpec.from_lines([pattern])
-    except (ValueError, re.error):
-        return False
-    return True
 
 
 def dvc_outputs(repo: Repo) -> list[str]:
