@@ -28,12 +28,15 @@ EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 def test_action_is_a_composite_action_with_the_documented_inputs() -> None:
     assert ACTION["runs"]["using"] == "composite"
     inputs = ACTION["inputs"]
-    assert set(inputs) == {"path", "args", "format", "sarif", "sarif-category", "python-version", "version"}
+    # No `version` input: installing fsdl-check by name from the package index, where the name is not
+    # registered, would run whatever its registrant published. The action installs its own checkout.
+    assert set(inputs) == {"path", "args", "format", "sarif", "sarif-category", "python-version"}
     assert all(isinstance(spec.get("description"), str) and "default" in spec for spec in inputs.values())
     assert inputs["path"]["default"] == "." and inputs["sarif"]["default"] == "false"
     assert all(step.get("shell") == "bash" for step in STEPS if "run" in step)
     uses = [step["uses"] for step in STEPS if "uses" in step]
-    assert all(re.fullmatch(r"[\w.-]+/[\w./-]+@v\d+(\.\d+)*", ref) for ref in uses), uses
+    # Pinned by full commit, as zizmor and GitHub's hardening guide ask (a tag can be moved).
+    assert all(re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref) for ref in uses), uses
     assert any(ref.startswith("github/codeql-action/upload-sarif@") for ref in uses)
     upload = next(step for step in STEPS if step.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
     assert upload["if"] == "inputs.sarif == 'true'"

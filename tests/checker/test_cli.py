@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
@@ -373,8 +373,9 @@ def test_version_in_process(run_cli) -> None:
 
 # -- the installed entry points -------------------------------------------------------------------------------------
 def test_console_script_prints_the_version() -> None:
-    script = shutil.which("fsdl-check")
-    assert script is not None, "fsdl-check is not installed (pip install -e .)"
+    # Beside this interpreter, where `pip install` put it: `make test` does not put .venv/bin on PATH.
+    script = Path(sysconfig.get_path("scripts")) / "fsdl-check"
+    assert script.is_file(), "fsdl-check is not installed (pip install -e .)"
     done = subprocess.run([script, "--version"], capture_output=True, text=True, check=False, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (0, f"fsdl-check {__version__}\n", "")
 

@@ -1,190 +1,175 @@
-"""End to end: generated projects do what their README promises, in a real virtual environment.
+"""End to end: generated projects on their users' path, from `copier copy` to an audit, nothing injected.
 
-Three representative answer sets are rendered with Copier. Each project gets its own virtual environment
-and is then driven the way its users drive it: `make lock`, `make lint` (ruff, ruff format, mypy --strict),
-`pre-commit run --all-files`, `make audit` (fsdl-check, zero findings), `make test` (its own suite, which
-starts a real MLflow server where MLflow is the tracker) and a short training run through its console
-script, whose record is then read back from the tracker's local store.
+For three representative answer sets, each project is made and driven exactly as its README says, in a shell
+that has only the system's directories on PATH (no virtual environment of ours, nothing activated):
 
-Installing torch and the rest of the stack into every environment would take gigabytes and minutes, so
-each environment sees this interpreter's packages through a `.pth` file, and only the project itself is
-installed into it (editable, without dependencies). The tools the Makefile calls from `.venv/bin` are
-linked into the environment's `bin/`, running under the environment's Python.
+    copier copy --vcs-ref HEAD <template repository> <project>
+    git init; make setup; git add -A; git commit   (through the project's own pre-commit hooks)
+    make lint; make test; make audit; <slug>-train ...
+
+The template repository is a git snapshot of this working tree: a user copies from the repository's URL, and
+copying from a git repository is what records the source and commit that `make setup` takes fsdl-check from.
+Packages come from the package index as pip is configured on this machine, as they would for a user.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import site
 import subprocess
 import sys
 import sysconfig
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-import copier
 import pytest
 from mlflow.tracking import MlflowClient
-
-import fsdl_check
 
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+COPIER = Path(sysconfig.get_path("scripts")) / "copier"
 BASE_ANSWERS: dict[str, Any] = {
     "project_name": "Digits Classifier",
-    "project_slug": "digits-classifier",
-    "package_name": "digits_classifier",
     "author_name": "E2E Test",
     "author_email": "e2e@example.com",
-    "python_version": "3.11",  # the floor: the running interpreter is at least this
+    "python_version": "3.11",  # the floor
 }
 COMBINATIONS: dict[str, dict[str, Any]] = {
     "mlflow-github-app": {"tracker": "mlflow", "ci": "github", "demo_app": True, "license": "MIT"},
     "tensorboard-gitlab": {"tracker": "tensorboard", "ci": "gitlab", "demo_app": False, "license": "Apache-2.0"},
     "wandb-no-ci": {"tracker": "wandb", "ci": "none", "demo_app": False, "license": "proprietary"},
 }
-# What the generated Makefile runs from $(VENV)/bin, besides the project's own console script.
-MAKEFILE_TOOLS = ("ruff", "mypy", "pytest", "pre-commit", "fsdl-check", "uv")
-STEP_TIMEOUT_S = 900
+SLUG = "digits-classifier"
+STEP_TIMEOUT_S = 1200
+
+
+def users_path() -> str:
+    """PATH as a user's plain shell has it: this test run's virtual environment (and any other) left out."""
+    ours = {Path(sys.prefix).resolve(), (REPO_ROOT / ".venv").resolve()}
+    entries = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p]
+    kept = [p for p in entries if not any(Path(p).resolve().is_relative_to(venv) for venv in ours)]
+    return os.pathsep.join(kept or ["/usr/local/bin", "/usr/bin", "/bin"])
+
+
+def users_environment(workspace: Path) -> dict[str, str]:
+    leftovers = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "MLFLOW_", "WANDB_", "TORCH_INDEX", "FSDL_CHECK")
+    env = {name: value for name, value in os.environ.items() if not name.startswith(leftovers)}
+    env["PATH"] = users_path()
+    env["PRE_COMMIT_HOME"] = str(workspace / "pre-commit-cache")  # pre-commit's cache, per project
+    return env
 
 
 @dataclass(frozen=True)
 class Project:
     root: Path
-    venv: Path
     answers: Mapping[str, Any]
     env: Mapping[str, str]
 
-    @property
-    def slug(self) -> str:
-        return str(self.answers["project_slug"])
-
-    def run(self, *command: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *command: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a command in the project; a failure shows the command's output."""
         result = subprocess.run(
-            command, cwd=self.root, env=dict(self.env), capture_output=True, text=True, timeout=STEP_TIMEOUT_S
+            [str(part) for part in command],
+            cwd=self.root,
+            env=dict(self.env),
+            capture_output=True,
+            text=True,
+            timeout=STEP_TIMEOUT_S,
+            check=False,
         )
-        assert result.returncode == 0, (
-            f"`{' '.join(command)}` exited {result.returncode} in {self.root}\n"
-            f"--- stdout ---\n{result.stdout[-12000:]}\n--- stderr ---\n{result.stderr[-4000:]}"
-        )
+        if check:
+            assert result.returncode == 0, (
+                f"`{' '.join(map(str, command))}` exited {result.returncode} in {self.root}\n"
+                f"--- stdout ---\n{result.stdout[-12000:]}\n--- stderr ---\n{result.stderr[-4000:]}"
+            )
         return result
 
     def make(self, target: str, *variables: str) -> subprocess.CompletedProcess[str]:
-        return self.run("make", target, f"VENV={self.venv}", *variables)
+        return self.run("make", target, *variables)
+
+    @property
+    def bin(self) -> Path:
+        return self.root / ".venv" / "bin"
 
 
-def render(answers: Mapping[str, Any], destination: Path) -> Path:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Copier warns that a working copy with local changes is rendered
-        copier.run_copy(str(REPO_ROOT), str(destination), data=dict(answers), defaults=True, unsafe=False, quiet=True)
-    return destination
-
-
-def create_venv(venv: Path) -> Path:
-    """A virtual environment whose Python also sees this interpreter's site-packages, .pth files included."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    venv_python = venv / "bin" / "python"
-    purelib = subprocess.run(
-        [str(venv_python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        check=True,
+@pytest.fixture(scope="session")
+def template_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This working tree committed into a fresh git repository: the stand-in for the template's URL."""
+    snapshot = tmp_path_factory.mktemp("fsdl-stack")
+    listed = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         capture_output=True,
-        text=True,
-    ).stdout.strip()
-    outer_sites = [*site.getsitepackages(), site.getusersitepackages()]
-    # `site.addsitedir` (unlike a bare path line) also runs the .pth files there: editable installs work.
-    lines = "".join(f"import site; site.addsitedir({path!r})\n" for path in outer_sites if Path(path).is_dir())
-    (Path(purelib) / "_outer_environment.pth").write_text(lines)
-    return venv
-
-
-def link_tools(venv: Path, names: tuple[str, ...]) -> None:
-    """Make this environment's tools callable from the venv's bin/, as `make setup` would have installed them."""
-    scripts = {entry.name: entry for entry in entry_points(group="console_scripts")}
-    outer_bin = Path(sysconfig.get_path("scripts"))
-    for name in names:
-        target = venv / "bin" / name
-        if name in scripts:
-            module, _, function = scripts[name].value.partition(":")
-            target.write_text(
-                f"#!{venv / 'bin' / 'python'}\nimport sys\nfrom {module} import {function}\nsys.exit({function}())\n"
-            )
-            target.chmod(0o755)
-        else:  # a compiled tool (ruff, uv) that ships as an executable
-            executable = outer_bin / name if (outer_bin / name).exists() else shutil.which(name)
-            assert executable is not None, f"{name} is not installed"
-            target.symlink_to(executable)
-
-
-def fsdl_check_wheel(directory: Path) -> Path:
-    """fsdl-check is not on the package index yet: build this checkout's wheel for `uv lock` to find."""
-    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            *isolation,
-            "-w",
-            str(directory),
-            str(REPO_ROOT),
-        ],
         check=True,
-    )
-    return directory
-
-
-@pytest.fixture(scope="module")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fsdl_check_wheel(tmp_path_factory.mktemp("wheelhouse"))
+    ).stdout.decode()
+    for rel in filter(None, listed.split("\0")):
+        source, target = REPO_ROOT / rel, snapshot / rel
+        if not (source.exists() or source.is_symlink()):
+            continue  # deleted in the working tree
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(source.readlink())
+        else:
+            shutil.copy2(source, target)
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot of the working tree"]):
+        subprocess.run(["git", "-C", str(snapshot), *command], check=True)
+    return snapshot
 
 
 @pytest.fixture(scope="module", params=list(COMBINATIONS), ids=list(COMBINATIONS))
-def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Project:
-    """A rendered project, installed in its own environment, locked and committed to git's index."""
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, template_repository: Path) -> Project:
+    """A project made as its README says: copied, `git init`, `make setup`, first commit through the hooks."""
     answers = {**BASE_ANSWERS, **COMBINATIONS[request.param]}
     workspace = tmp_path_factory.mktemp(request.param)
-    root = render(answers, workspace / "project")
-    venv = create_venv(workspace / "venv")
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("MLFLOW_", "WANDB_", "PYTHON"))}
-    env |= {
-        "PATH": os.pathsep.join([str(venv / "bin"), sysconfig.get_path("scripts"), os.environ.get("PATH", "")]),
-        "VIRTUAL_ENV": str(venv),
-        "PRE_COMMIT_HOME": str(workspace / "pre-commit-cache"),
-        "UV_FIND_LINKS": str(wheelhouse),
-        "WANDB_MODE": "offline",
-    }
-    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
-    subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", *isolation, "-e", str(root)],
-        check=True,
-        env=env,
+    data = [f"--data={key}={value}" for key, value in answers.items()]
+    copied = subprocess.run(
+        [COPIER, "copy", "--defaults", "--vcs-ref", "HEAD", *data, str(template_repository), str(workspace / "p")],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    link_tools(venv, MAKEFILE_TOOLS)
-    built = Project(root=root, venv=venv, answers=answers, env=env)
-    built.make("lock")
-    built.run("git", "init", "--quiet")
-    built.run("git", "add", "--all")
-    return built
+    assert copied.returncode == 0, copied.stderr
+    made = Project(root=workspace / "p", answers=answers, env=users_environment(workspace))
+    made.run("git", "init", "-q")
+    made.make("setup")
+    made.run("git", "add", "--all")
+    made.run("git", "commit", "-q", "-m", "first commit, through the project's own hooks")
+    return made
 
 
-def test_lock_file_is_written_and_tracked(project: Project) -> None:
-    tracked = project.run("git", "ls-files", "uv.lock").stdout.split()
-    assert tracked == ["uv.lock"]
-    lock = (project.root / "uv.lock").read_text()
-    assert f'name = "{project.slug}"' in lock
-    # The dev group pins the checker at this checkout's version, and the lock resolved exactly that.
-    assert f'name = "fsdl-check"\nversion = "{fsdl_check.__version__}"' in lock
+def test_setup_locks_the_environment_and_the_first_commit_passes_the_hooks(project: Project) -> None:
+    # The lock was written on the first setup and committed by the first commit, with every hook passing.
+    assert project.run("git", "ls-files", "requirements-lock.txt").stdout.split() == ["requirements-lock.txt"]
+    assert project.run("git", "status", "--porcelain").stdout == ""
+    lock = (project.root / "requirements-lock.txt").read_text()
+    pins = dict(line.split("==") for line in lock.splitlines() if "==" in line and not line.startswith("#"))
+    assert pins["torch"] and "+" not in pins["torch"]  # the build (CPU, CUDA) is TORCH_INDEX's choice
+    assert "fsdl-check" not in pins and SLUG not in pins
+    assert "file:" not in lock and "/" not in "".join(pins.values())  # nothing that only this machine has
+    # What was installed is what the lock says.
+    frozen = project.run(project.bin / "python", "-m", "pip", "freeze", "--exclude-editable").stdout
+    installed = dict(line.split("==") for line in frozen.splitlines() if "==" in line)
+    assert {name: installed.get(name, "").split("+")[0] for name in pins} == pins
+    # The hooks are installed and run the project's tools by path: the commit needed no activated environment.
+    assert (project.root / ".git" / "hooks" / "pre-commit").is_file()
+
+
+def test_setup_is_repeatable_and_ci_setup_insists_on_a_current_lock(project: Project) -> None:
+    before = (project.root / "requirements-lock.txt").read_text()
+    project.run("python3", "tools/environment.py", "setup", "--locked")  # what the generated CI runs
+    assert (project.root / "requirements-lock.txt").read_text() == before
+    pyproject = project.root / "pyproject.toml"
+    original = pyproject.read_text()
+    try:
+        pyproject.write_text(original.replace('"pyyaml>=6",', '"pyyaml>=6",\n  "tomli-w>=1",'))
+        stale = project.run("python3", "tools/environment.py", "setup", "--locked", check=False)
+        assert stale.returncode == 1
+        assert stale.stderr.strip().splitlines() == [
+            "error: requirements-lock.txt is older than pyproject.toml's dependencies: run `make lock`"
+        ]
+    finally:
+        pyproject.write_text(original)
 
 
 def test_lint_format_and_strict_types_pass(project: Project) -> None:
@@ -192,32 +177,34 @@ def test_lint_format_and_strict_types_pass(project: Project) -> None:
 
 
 def test_pre_commit_hooks_pass_on_every_file(project: Project) -> None:
-    project.run("pre-commit", "run", "--all-files", "--show-diff-on-failure")
+    project.run(project.bin / "pre-commit", "run", "--all-files", "--show-diff-on-failure")
 
 
 def test_audit_finds_nothing_with_every_rule_selected(project: Project) -> None:
     result = project.make("audit")
     assert "All selected checks passed" in result.stdout
+    every = project.run(project.bin / "fsdl-check", "--select", "ALL", "--fail-on", "info", "--format", "concise")
+    assert every.stdout.strip() == ""
 
 
-def test_project_test_suite_passes(project: Project) -> None:
-    result = project.make("test", "ARGS=-p no:cacheprovider --tb=short --disable-warnings")
-    assert " passed" in result.stdout
-    assert " failed" not in result.stdout
+def test_project_test_suite_passes_without_skips(project: Project) -> None:
+    result = project.make("test", "ARGS=-p no:cacheprovider --tb=short -rs")
+    summary = result.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "failed" not in summary and "skipped" not in summary, summary
 
 
 def mlflow_run_is_recorded(project: Project) -> None:
     client = MlflowClient(f"sqlite:///{project.root / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name(project.slug)
+    experiment = client.get_experiment_by_name(SLUG)
     assert experiment is not None
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.status == "FINISHED"
     assert run.data.metrics["val/acc"] > 0.8
     assert run.data.params["lr"] == "0.003"
-    assert [artifact.path for artifact in client.list_artifacts(run.info.run_id)] == ["config.yaml", "model"]
-    (checkpoint,) = client.list_artifacts(run.info.run_id, "model")
-    assert checkpoint.path.endswith(".ckpt")
-    assert list((project.root / "mlartifacts").rglob(Path(checkpoint.path).name))
+    artifacts = {artifact.path for artifact in client.list_artifacts(run.info.run_id)}
+    assert {"config.yaml", "checkpoints"} <= artifacts
+    checkpoints = [a.path for a in client.list_artifacts(run.info.run_id, "checkpoints")]
+    assert checkpoints and all(path.endswith(".ckpt") for path in checkpoints)
 
 
 def tensorboard_run_is_recorded(project: Project) -> None:
@@ -231,7 +218,7 @@ def wandb_run_is_recorded(project: Project) -> None:
     (run_dir,) = (project.root / "outputs" / "wandb").glob("offline-run-*")
     assert list(run_dir.glob("*.wandb"))
     assert (run_dir / "files" / "run_config.yaml").is_file()
-    assert list((project.root / "outputs" / project.slug).glob("*/checkpoints/epoch=*.ckpt"))
+    assert list((project.root / "outputs").glob("*/*/checkpoints/epoch=*.ckpt"))
 
 
 RUN_IS_RECORDED: dict[str, Callable[[Project], None]] = {
@@ -242,9 +229,8 @@ RUN_IS_RECORDED: dict[str, Callable[[Project], None]] = {
 
 
 def test_console_script_trains_and_the_run_is_recorded(project: Project) -> None:
-    script = project.venv / "bin" / f"{project.slug}-train"
-    project.run(str(script), "--config", "configs/default.yaml", "--trainer.max_epochs", "3")
+    project.run(project.bin / f"{SLUG}-train", "fit", "--config", "configs/default.yaml", "--trainer.max_epochs", "3")
 
     RUN_IS_RECORDED[project.answers["tracker"]](project)
     # Everything the run wrote is git-ignored: nothing new for git to pick up.
-    assert project.run("git", "ls-files", "--others", "--exclude-standard").stdout == ""
+    assert project.run("git", "status", "--porcelain").stdout == ""
