@@ -1,11 +1,13 @@
-"""The main job behind `make demo`: render an example project, train it on the CPU, show the run, audit it.
+"""The main job behind `make demo`: make an example project as a user would, train it, show the run, audit it.
 
 1. Render `examples/default.yml` (or the answers file given as the first argument) with Copier from this
-   working tree into a fresh directory under `demo/` (or `$FSDL_DEMO_DIR`) — nothing that exists is overwritten.
-2. Install the project (editable, no new dependencies: the stack is already in this environment) and train its
-   default config with MLflow on the project's local SQLite store.
-3. Read the run back from that store, print the validation accuracy, where the store is and how to open its UI.
-4. Lock its dependencies with `make lock`'s tool (uv) and audit the project with fsdl-check.
+   repository's committed HEAD into a fresh directory under `demo/` (or `$FSDL_DEMO_DIR`); nothing that exists
+   is overwritten.
+2. In the project, as its README says: `git init`, `make setup` (its own virtual environment from its lock,
+   written on this first run; fsdl-check from this repository at that commit), the first commit through its
+   hooks, then `make train` (MLflow on the project's local SQLite store).
+3. Read the run back from that store and print the validation accuracy, where the store is and how to open its UI.
+4. Audit the project with its own `make audit` (fsdl-check, every rule at every severity).
 """
 
 from __future__ import annotations
@@ -20,10 +22,7 @@ from pathlib import Path
 import copier
 import yaml
 
-from fsdl_check.cli import main as fsdl_check
-
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 OUTPUT = Path(os.environ.get("FSDL_DEMO_DIR") or ROOT / "demo").resolve()
 
 
@@ -40,31 +39,33 @@ def render(answers_file: Path) -> Path:
     destination = OUTPUT / f"{answers['project_slug']}-{time.strftime('%Y%m%d-%H%M%S')}"
     if destination.exists():
         raise SystemExit(f"demo: {destination} exists already; try again in a second")
-    step(f"Rendering {answers_file.name} into {destination}")
+    step(f"Rendering {answers_file.name} into {destination} (the template at this repository's HEAD)")
     copier.run_copy(str(ROOT), destination, data=answers, defaults=True, unsafe=False, vcs_ref="HEAD", quiet=True)
-    # The project's git commit is logged with each run, and fsdl-check reads what git lists.
     run("git", "init", "-q", cwd=destination)
-    run("git", "add", "-A", cwd=destination)
     return destination
 
 
-def train(project: Path, slug: str) -> float:
-    step("Installing the project into this environment (editable, no new downloads)")
-    run(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(project), cwd=project)
-    step("Training configs/default.yaml on the CPU (MLflow: the project's local store)")
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}  # the local store, on purpose
+def set_up(project: Path) -> None:
+    step("make setup: the project's own .venv from its lock (a first run downloads about 1 GB: minutes)")
+    run("make", "setup", cwd=project, env=users_environment())
+    step("The first commit, through the project's own pre-commit hooks")
+    run("git", "add", "-A", cwd=project)
+    run("git", "commit", "-q", "-m", "Start from fsdl-stack", cwd=project, env=users_environment())
+
+
+def train(project: Path) -> float:
+    step("make train: configs/default.yaml on the CPU, MLflow on the project's local store")
     started = time.perf_counter()
-    run(str(BIN / f"{slug}-train"), "--config", "configs/default.yaml", cwd=project, env=env)
+    run("make", "train", cwd=project, env=users_environment())
     return time.perf_counter() - started
 
 
-def lock(project: Path) -> None:
-    """Write uv.lock. fsdl-check, a dev dependency of every generated project, is resolved from a wheel built
-    from this checkout (it is not taken from the package index), so the lock is valid on this machine."""
-    step("Locking the project's dependencies (uv lock)")
-    wheels = OUTPUT / "wheels"
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(ROOT), cwd=ROOT)
-    run(str(BIN / "uv"), "lock", "--quiet", "--find-links", str(wheels), cwd=project)
+def users_environment() -> dict[str, str]:
+    """This environment without the demo's own virtual environment on PATH: the project uses its own."""
+    ours = Path(sys.prefix).resolve()
+    path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and not Path(p).resolve().is_relative_to(ours)]
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "MLFLOW_TRACKING_URI")}
+    return env | {"PATH": os.pathsep.join(path)}
 
 
 def best_val_accuracy(store: Path) -> tuple[str, float] | None:
@@ -83,8 +84,8 @@ def main(argv: list[str]) -> int:
         print(f"demo: no such answers file: {answers_file}", file=sys.stderr)
         return 2
     project = render(answers_file)
-    slug = yaml.safe_load(answers_file.read_text())["project_slug"]
-    seconds = train(project, slug)
+    set_up(project)
+    seconds = train(project)
 
     store = project / "mlflow.db"
     result = best_val_accuracy(store) if store.is_file() else None
@@ -93,14 +94,13 @@ def main(argv: list[str]) -> int:
         print(f"No MLflow run with val/acc was found in {store}", file=sys.stderr)
         return 1
     run_id, accuracy = result
-    print(f"  validation accuracy  {accuracy:.3f}  (best epoch; training took {seconds:.0f} s)")
+    print(f"  validation accuracy  {accuracy:.3f}  (best epoch; `make train` took {seconds:.0f} s)")
     print(f"  MLflow run           {run_id}")
     print(f"  MLflow store         {store}  (artifacts: {project / 'mlartifacts'})")
-    print(f"  open its UI with     cd {project} && {BIN / 'mlflow'} ui --backend-store-uri sqlite:///mlflow.db")
+    print(f"  open its UI with     cd {project} && make ui")
 
-    lock(project)
-    step(f"Auditing {project} with fsdl-check")
-    code = fsdl_check([str(project), "--fail-on", "info"])
+    step(f"make audit: fsdl-check on {project}")
+    code = subprocess.run(["make", "audit"], cwd=project, env=users_environment(), check=False).returncode
     print(f"\nfsdl-check exit code {code} (0: every practice holds)")
     return 0 if code == 0 else 1
 

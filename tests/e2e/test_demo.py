@@ -34,7 +34,8 @@ def test_demo_trains_a_tracked_model_and_the_audit_is_clean(tmp_path: Path) -> N
     assert len(projects) == 1
     project = projects[0]
     assert (project / "mlflow.db").is_file()
-    assert (project / "uv.lock").is_file()
+    assert (project / "requirements-lock.txt").is_file()
+    assert (project / ".venv" / "bin" / "digits-classifier-train").is_file()  # the project's own environment
     assert "fsdl-check exit code 0" in done.stdout
     assert not (ROOT / "demo" / project.name).exists()  # the output went where it was asked to
 

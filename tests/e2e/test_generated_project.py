@@ -118,7 +118,9 @@ def template_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module", params=list(COMBINATIONS), ids=list(COMBINATIONS))
-def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, template_repository: Path) -> Project:
+def project(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, template_repository: Path
+) -> Project:
     """A project made as its README says: copied, `git init`, `make setup`, first commit through the hooks."""
     answers = {**BASE_ANSWERS, **COMBINATIONS[request.param]}
     workspace = tmp_path_factory.mktemp(request.param)

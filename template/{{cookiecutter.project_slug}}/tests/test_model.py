@@ -1,3 +1,5 @@
+from typing import Literal
+
 import pytest
 import torch
 
@@ -31,7 +33,7 @@ def test_class_names_default_to_indices() -> None:
 @pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
 def test_training_steps_reduce_the_loss_on_a_batch() -> None:
     torch.manual_seed(0)
-    model = Classifier(input_dim=16, num_classes=4, dropout=0.0, lr=1e-2)
+    model = Classifier(input_dim=16, num_classes=4, dropout=0.0, lr=1e-2, scheduler="constant")
     batch = (torch.randn(32, 16), torch.randint(0, 4, (32,)))
     optimizer = model.configure_optimizers()
 
@@ -45,3 +47,28 @@ def test_training_steps_reduce_the_loss_on_a_batch() -> None:
 
     assert loss.ndim == 0
     assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.parametrize(("name", "kind"), [("adamw", torch.optim.AdamW), ("sgd", torch.optim.SGD)])
+def test_optimizer_option_chooses_the_optimizer_with_the_models_learning_rate(
+    name: Literal["adamw", "sgd"], kind: type[torch.optim.Optimizer]
+) -> None:
+    model = Classifier(
+        input_dim=4, num_classes=2, lr=0.05, weight_decay=0.01, optimizer=name, scheduler="constant"
+    )
+    optimizer = model.configure_optimizers()
+    assert type(optimizer) is kind
+    assert optimizer.param_groups[0]["lr"] == 0.05
+    assert optimizer.param_groups[0]["weight_decay"] == 0.01
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_predict_proba_leaves_the_models_mode_as_it_was(mode: str) -> None:
+    model = Classifier(input_dim=4, num_classes=3, dropout=0.5)
+    model.train(mode == "train")
+    features = torch.rand(5, 4)
+
+    first, second = model.predict_proba(features), model.predict_proba(features)
+
+    assert model.training == (mode == "train")
+    assert torch.equal(first, second)  # evaluation mode inside: no dropout

@@ -28,6 +28,10 @@ Features = npt.NDArray[np.float32]
 Labels = npt.NDArray[np.int64]
 
 
+class DataError(ValueError):
+    """Input data that cannot be used as it is; the message says which file and what to change."""
+
+
 @dataclass(frozen=True)
 class LabelledData:
     """Features of shape (examples, features), integer labels, and the name of each label."""
@@ -53,7 +57,7 @@ def load_csv(path: Path, label_column: str) -> LabelledData:
         reader = csv.DictReader(file)
         columns = list(reader.fieldnames or [])
         if label_column not in columns:
-            raise ValueError(f"{path}: no column {label_column!r}; the columns are {columns}")
+            raise DataError(f"{path}: no column {label_column!r}; the columns are {columns}")
         feature_columns = [column for column in columns if column != label_column]
         rows: list[list[float]] = []
         label_texts: list[str] = []
@@ -61,10 +65,10 @@ def load_csv(path: Path, label_column: str) -> LabelledData:
             try:
                 rows.append([float(row[column]) for column in feature_columns])
             except (TypeError, ValueError):
-                raise ValueError(f"{path}:{line}: every feature column must hold a number") from None
+                raise DataError(f"{path}:{line}: every feature column must hold a number") from None
             label_texts.append(row[label_column])
     if not rows:
-        raise ValueError(f"{path}: the file has a header but no rows")
+        raise DataError(f"{path}: the file has a header but no rows")
     return _encode_labels(np.asarray(rows, dtype=np.float32), label_texts)
 
 
@@ -80,8 +84,36 @@ def load_image_folder(root: Path, image_size: int) -> LabelledData:
                     images.append(image_to_features(image, image_size))
                 label_texts.append(class_dir.name)
     if not images:
-        raise ValueError(f"{root}: no images found; expected {root}/<class name>/<image file>")
+        raise DataError(f"{root}: no images found; expected {root}/<class name>/<image file>")
     return _encode_labels(np.stack(images), label_texts)
+
+
+def load_inputs(path: Path, image_size: int, label_column: str) -> tuple[Features, list[str]]:
+    """Unlabelled inputs to predict, and where each came from (a CSV line or an image file).
+
+    ``path`` is a CSV file (its label column, if present, is ignored) or a folder of images at any depth.
+    """
+    if path.is_dir():
+        files = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise DataError(f"{path}: no images to predict ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        images = []
+        for file in files:
+            with Image.open(file) as image:
+                images.append(image_to_features(image, image_size))
+        return np.stack(images), [str(file.relative_to(path)) for file in files]
+    with path.open(newline="") as table:
+        reader = csv.DictReader(table)
+        columns = [column for column in reader.fieldnames or [] if column != label_column]
+        rows: list[list[float]] = []
+        for line, row in enumerate(reader, start=2):
+            try:
+                rows.append([float(row[column]) for column in columns])
+            except (TypeError, ValueError):
+                raise DataError(f"{path}:{line}: every feature column must hold a number") from None
+    if not rows:
+        raise DataError(f"{path}: no rows to predict")
+    return np.asarray(rows, dtype=np.float32), [f"{path.name}:{line}" for line in range(2, len(rows) + 2)]
 
 
 def image_to_features(image: Image.Image, image_size: int, invert: bool = False) -> Features:
@@ -131,6 +163,9 @@ class ClassificationData(LightningDataModule):
         split_seed: Seed of the split; independent of the training seed on purpose.
         batch_size: Examples per batch.
         num_workers: Loader processes; the data sits in memory, so 0 is usually fastest.
+        pin_memory: Page-locked batches, for faster copies to a GPU.
+        shuffle: Shuffle the training examples each epoch (off to overfit one fixed batch).
+        predict_path: Inputs for ``predict``: a CSV file of feature columns, or a folder of images.
     """
 
     def __init__(
@@ -144,10 +179,13 @@ class ClassificationData(LightningDataModule):
         split_seed: int = 42,
         batch_size: int = 64,
         num_workers: int = 0,
+        pin_memory: bool = False,
+        shuffle: bool = True,
+        predict_path: Path | None = None,
     ) -> None:
         super().__init__()
         if csv_path is not None and image_dir is not None:
-            raise ValueError("set csv_path or image_dir, not both")
+            raise DataError("set csv_path or image_dir, not both")
         self.save_hyperparameters()
         self.csv_path = csv_path
         self.image_dir = image_dir
@@ -158,7 +196,11 @@ class ClassificationData(LightningDataModule):
         self.split_seed = split_seed
         self.batch_size = batch_size
         self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.shuffle = shuffle
+        self.predict_path = predict_path
         self.splits: dict[str, TensorDataset] = {}
+        self.predict_sources: list[str] = []  # where each prediction's input came from, in order
 
     @cached_property
     def source(self) -> LabelledData:
@@ -186,25 +228,21 @@ class ClassificationData(LightningDataModule):
 
     def setup(self, stage: str) -> None:
         """Split the examples; CSV features are standardised with training-set statistics only."""
-        if self.splits:
+        if stage == "predict":
+            self._setup_predict()
+        if "train" in self.splits:
             return
         data = self.source
         train, val, test = split_indices(data.labels, self.val_fraction, self.test_fraction, self.split_seed)
-        features = data.features
-        if self.csv_path is not None:
-            # Columns of a table can have any scale; statistics of the training rows alone keep the
-            # validation and test rows unseen.
-            mean = features[train].mean(axis=0)
-            std = features[train].std(axis=0)
-            features = (features - mean) / np.where(std > 0, std, 1.0)
+        features = self._standardise(data.features, data.features[train])
         for name, rows in (("train", train), ("val", val), ("test", test)):
             self.splits[name] = TensorDataset(
                 torch.from_numpy(features[rows]), torch.from_numpy(data.labels[rows])
             )
 
     def train_dataloader(self) -> DataLoader[tuple[torch.Tensor, ...]]:
-        """Shuffled training batches; the order follows the seed set by ``seed_everything``."""
-        return self._loader("train", shuffle=True)
+        """Training batches, shuffled unless ``shuffle`` is off; the order follows ``seed_everything``."""
+        return self._loader("train", shuffle=self.shuffle)
 
     def val_dataloader(self) -> DataLoader[tuple[torch.Tensor, ...]]:
         """Validation batches in a fixed order."""
@@ -214,6 +252,37 @@ class ClassificationData(LightningDataModule):
         """Test batches in a fixed order."""
         return self._loader("test", shuffle=False)
 
+    def predict_dataloader(self) -> DataLoader[tuple[torch.Tensor, ...]]:
+        """Batches of ``predict_path``'s inputs, in file order."""
+        return self._loader("predict", shuffle=False)
+
+    def _setup_predict(self) -> None:
+        if self.predict_path is None:
+            raise DataError("predict needs inputs: set --data.predict_path to a CSV file or an image folder")
+        path = Path(self.predict_path)
+        features, self.predict_sources = load_inputs(path, self.image_size, self.label_column)
+        if features.shape[1] != self.num_features:
+            raise DataError(
+                f"{path}: {features.shape[1]} features an input; the model takes {self.num_features}"
+            )
+        data = self.source
+        train, _, _ = split_indices(data.labels, self.val_fraction, self.test_fraction, self.split_seed)
+        inputs = self._standardise(features, data.features[train])
+        self.splits["predict"] = TensorDataset(torch.from_numpy(inputs))
+
+    def _standardise(self, features: Features, train_rows: Features) -> Features:
+        """CSV columns standardised with the training rows' statistics; images and digits as they are.
+
+        A table's columns can have any scale; statistics of the training rows alone keep validation, test
+        and new rows unseen. Images and digits keep their fixed [0, 1] scale.
+        """
+        if self.csv_path is None:
+            return features
+        mean = train_rows.mean(axis=0)
+        std = train_rows.std(axis=0)
+        standardised: Features = ((features - mean) / np.where(std > 0, std, 1.0)).astype(np.float32)
+        return standardised
+
     def _loader(self, split: str, shuffle: bool) -> DataLoader[tuple[torch.Tensor, ...]]:
         return DataLoader(
             self.splits[split],
@@ -221,4 +290,5 @@ class ClassificationData(LightningDataModule):
             shuffle=shuffle,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
+            pin_memory=self.pin_memory,
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional alias
@@ -24,8 +26,12 @@ class Classifier(LightningModule):
         num_classes: Number of classes; the command line fills it in from the data.
         hidden_dims: Width of each hidden layer.
         dropout: Dropout probability after each hidden layer.
-        lr: AdamW learning rate.
-        weight_decay: AdamW weight decay.
+        lr: Peak learning rate.
+        weight_decay: Decoupled weight decay (AdamW) or L2 penalty (SGD).
+        optimizer: ``adamw``, or ``sgd`` with Nesterov momentum 0.9.
+        scheduler: Learning-rate schedule per optimizer step: ``cosine`` decay to zero after a linear
+            warm-up, ``onecycle`` (Smith's one-cycle policy), or ``constant``.
+        warmup_fraction: Share of the training steps spent warming up (``cosine``) or rising (``onecycle``).
         class_names: Label names, kept in checkpoints so predictions can be shown by name.
     """
 
@@ -37,13 +43,21 @@ class Classifier(LightningModule):
         dropout: float = 0.1,
         lr: float = 3e-3,
         weight_decay: float = 1e-4,
+        optimizer: Literal["adamw", "sgd"] = "adamw",
+        scheduler: Literal["cosine", "onecycle", "constant"] = "cosine",
+        warmup_fraction: float = 0.05,
         class_names: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
+        if not 0.0 <= warmup_fraction < 1.0:
+            raise ValueError(f"warmup_fraction must lie in [0, 1): got {warmup_fraction}")
         self.save_hyperparameters()
         self.input_dim = input_dim
         self.lr = lr
         self.weight_decay = weight_decay
+        self.optimizer_name = optimizer
+        self.scheduler_name = scheduler
+        self.warmup_fraction = warmup_fraction
         self.class_names = list(class_names) if class_names else [str(i) for i in range(num_classes)]
         layers: list[nn.Module] = []
         width = input_dim
@@ -63,11 +77,23 @@ class Classifier(LightningModule):
         logits: Tensor = self.net(features)
         return logits
 
-    @torch.inference_mode()
     def predict_proba(self, features: Tensor) -> Tensor:
-        """Class probabilities for a batch; switches the model to evaluation mode (no dropout)."""
+        """Class probabilities for a batch, computed in evaluation mode (no dropout).
+
+        The model's own mode is restored afterwards, so this is safe to call in the middle of training.
+        """
+        was_training = self.training
         self.eval()
-        return F.softmax(self(features.to(self.device)), dim=-1)
+        try:
+            with torch.inference_mode():
+                return F.softmax(self(features.to(self.device)), dim=-1)
+        finally:
+            self.train(was_training)
+
+    def predict_step(self, batch: Tensor | Batch, batch_idx: int) -> Tensor:
+        """Class probabilities for a batch of features (``predict``); labels, if any, are ignored."""
+        features = batch[0] if isinstance(batch, list | tuple) else batch
+        return F.softmax(self(features), dim=-1)
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         """Cross-entropy on one batch, logged every step and averaged per epoch."""
@@ -77,7 +103,8 @@ class Classifier(LightningModule):
         # Accumulate only: accuracy is computed and logged once per epoch, which keeps per-step
         # logging (the trainer's main overhead on a model this small) to the loss.
         self.train_acc.update(logits, labels)
-        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True)
+        # sync_dist: under DDP the epoch value is the mean over every process, not rank zero's share.
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
         return loss
 
     def on_train_epoch_end(self) -> None:
@@ -97,9 +124,34 @@ class Classifier(LightningModule):
         features, labels = batch
         logits = self(features)
         accuracy.update(logits, labels)
-        self.log(f"{split}/loss", F.cross_entropy(logits, labels), prog_bar=True)
+        self.log(f"{split}/loss", F.cross_entropy(logits, labels), prog_bar=True, sync_dist=True)
         self.log(f"{split}/acc", accuracy, prog_bar=True)
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        """AdamW with the configured learning rate and weight decay."""
-        return torch.optim.AdamW(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+    def configure_optimizers(self) -> Any:  # Lightning accepts several shapes
+        """The configured optimizer, and its learning-rate schedule stepped after every optimizer step."""
+        optimizer: torch.optim.Optimizer
+        if self.optimizer_name == "sgd":
+            optimizer = torch.optim.SGD(
+                self.parameters(), lr=self.lr, momentum=0.9, nesterov=True, weight_decay=self.weight_decay
+            )
+        else:
+            optimizer = torch.optim.AdamW(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        if self.scheduler_name == "constant":
+            return optimizer
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        scheduler: torch.optim.lr_scheduler.LRScheduler
+        if self.scheduler_name == "onecycle":
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, max_lr=self.lr, total_steps=total, pct_start=max(self.warmup_fraction, 1e-3)
+            )
+        else:
+            warmup = int(total * self.warmup_fraction)
+
+            def cosine_with_warmup(step: int) -> float:
+                if step < warmup:
+                    return (step + 1) / warmup
+                progress = (step - warmup) / max(1, total - warmup)
+                return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_with_warmup)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
