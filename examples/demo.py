@@ -30,8 +30,14 @@ def step(message: str) -> None:
     print(f"\n==> {message}", flush=True)
 
 
+class StepFailed(Exception):
+    """A command of the demo failed; its own output above says why."""
+
+
 def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> None:
-    subprocess.run(command, cwd=cwd, env=env, check=True)
+    done = subprocess.run(command, cwd=cwd, env=env, check=False)
+    if done.returncode != 0:
+        raise StepFailed(f"`{' '.join(command)}` failed in {cwd} (exit {done.returncode}); its output is above")
 
 
 def render(answers_file: Path) -> Path:
@@ -84,8 +90,12 @@ def main(argv: list[str]) -> int:
         print(f"demo: no such answers file: {answers_file}", file=sys.stderr)
         return 2
     project = render(answers_file)
-    set_up(project)
-    seconds = train(project)
+    try:
+        set_up(project)
+        seconds = train(project)
+    except StepFailed as error:
+        print(f"demo: {error}", file=sys.stderr)
+        return 1
 
     store = project / "mlflow.db"
     result = best_val_accuracy(store) if store.is_file() else None

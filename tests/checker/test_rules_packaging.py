@@ -257,3 +257,72 @@ def test_pk006_odd_dependencies_value(make_repo: MakeRepo) -> None:
 )
 def test_pk006_passes(make_repo: MakeRepo, files: dict[str, str]) -> None:
     assert run("PK006", make_repo(files)) == []
+
+
+# -- PK007 --------------------------------------------------------------------------------------------------------
+UV_LOCK_LOCAL_REGISTRY = """version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "fsdl-check"
+version = "0.1.0"
+source = { registry = "/home/me/wheels" }
+wheels = [{ path = "fsdl_check-0.1.0-py3-none-any.whl" }]
+
+[[package]]
+name = "rich"
+version = "14.0.0"
+source = { registry = "/home/me/wheels" }
+
+[[package]]
+name = "torch"
+version = "2.13.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "demo"
+version = "0.1.0"
+source = { editable = "." }
+"""
+
+
+def test_pk007_reports_a_machine_local_registry_once_in_a_uv_lock(make_repo: MakeRepo) -> None:
+    findings = run("PK007", make_repo({"pyproject.toml": DEPS, "uv.lock": UV_LOCK_LOCAL_REGISTRY}))
+    assert where(findings) == [("uv.lock", 7)]
+    assert "'/home/me/wheels' is a location on one machine (2 entries)" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "location"),
+    [
+        ("requirements.txt", "numpy==2.1.0\n-e /home/me/src/mylib\n", 2, "/home/me/src/mylib"),
+        ("requirements.txt", "--find-links /opt/wheels\ntorch==2.3.0\n", 1, "/opt/wheels"),
+        ("requirements/base.txt", "mylib @ file:///tmp/mylib-1.0.whl\n", 1, "file:///tmp/mylib-1.0.whl"),
+        ("requirements-dev.txt", "--extra-index-url=file:///srv/pypi/simple\n", 1, "file:///srv/pypi/simple"),
+        ("requirements.txt", "../sibling/dist/sibling-1.0.tar.gz\n", 1, "../sibling/dist/sibling-1.0.tar.gz"),
+        ("poetry.lock", '[package.source]\ntype = "directory"\nurl = "../shared-lib"\n', 3, "../shared-lib"),
+        ("Pipfile.lock", '{"default": {"mylib": {"path": "/Users/me/mylib"}}}\n', 1, "/Users/me/mylib"),
+        ("pdm.lock", '[[package]]\nname = "x"\nurl = "file:///C:/wheels/x.whl"\n', 3, "file:///C:/wheels/x.whl"),
+    ],
+)
+def test_pk007_fires_on_local_sources(make_repo: MakeRepo, name: str, text: str, line: int, location: str) -> None:
+    findings = run("PK007", make_repo({name: text}))
+    assert where(findings) == [(name, line)]
+    assert f"'{location}' is a location on one machine" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "uv.lock",
+            '[[package]]\nname = "demo"\nsource = { editable = "." }\n[[package]]\nname = "lib"\n'
+            'source = { directory = "packages/lib" }\n[[package]]\nname = "rich"\nsource = { registry = "https://pypi.org/simple" }\n',
+        ),
+        ("requirements.txt", "torch==2.3.0\n-e .\n./packages/lib\nmylib @ git+https://github.com/o/mylib@v1\n"),
+        ("requirements.txt", "# built with --find-links /opt/wheels\nnumpy==2.1.0  # see https://numpy.org\n"),
+        ("requirements.txt", "--extra-index-url https://download.pytorch.org/whl/cpu\ntorch==2.3.0\n"),
+    ],
+)
+def test_pk007_passes_on_sources_anyone_can_reach(make_repo: MakeRepo, name: str, text: str) -> None:
+    assert run("PK007", make_repo({name: text})) == []

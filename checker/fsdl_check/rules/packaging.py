@@ -422,6 +422,76 @@ class RequiresPython(Rule):
             yield self.finding("pyproject.toml", line, message)
 
 
+# -- PK007 -------------------------------------------------------------------------------------------------------------
+_REQUIREMENT_FILES = (
+    "requirements*.txt",
+    "requirements*.in",
+    "requirements/*.txt",
+    "requirements/*.in",
+    "*requirements*.txt",
+)
+# A value that names a place on one machine: an absolute path, a home-relative one, a Windows drive, a file: URL,
+# or a relative path that leaves the repository.
+_LOCAL = r"(?:file:(?://)?[^\s\"',}]*|/[^\s\"',}]*|~[^\s\"',}]*|[A-Za-z]:[\\/][^\s\"',}]*|\.\.[\\/][^\s\"',}]*)"
+# In lock files: `registry = "/opt/wheels"`, `path = "../x.whl"`, `"url": "file:///..."`, `url: file:///...`.
+_LOCK_SOURCE = re.compile(
+    r"""(?:^|[\s{,])["']?(registry|path|directory|editable|url|file|find-links|index-url)["']?\s*[=:]\s*["']?("""
+    + _LOCAL
+    + ")"
+)
+# In requirements files: options that take a location, `name @ <url>`, or a bare path to an archive or folder.
+_REQUIREMENT_SOURCE = re.compile(
+    r"^\s*(?:(?:-e|--editable|-f|--find-links|-i|--index-url|--extra-index-url|-c|--constraint|-r|--requirement)"
+    r"(?:\s+|=)|[A-Za-z0-9][A-Za-z0-9._\[\], -]*@\s*|)(" + _LOCAL + ")"
+)
+
+
+class ShareableLock(Rule):
+    """Lock files and requirements resolve for anyone: no local paths or machine-local package indexes
+
+    A lock file exists so that a teammate, CI and the container build install exactly what you tested. A lock that
+    records `registry = "/home/me/wheels"`, `file:///tmp/pkg.whl` or `-e ../sibling` resolves on one machine only:
+    everywhere else the install fails, or, worse, falls back to something else. Build such a package and publish it
+    to an index everyone reaches, or depend on it by VCS URL, then lock again.
+    """
+
+    code, severity = "PK007", Severity.WARNING
+    fix = (
+        "Publish the package to an index the team reaches (or depend on it by git URL) and lock again; the template's "
+        "`tools/environment.py` keeps machine-local sources such as its own checker out of `requirements-lock.txt`."
+    )
+    example = '[[package]]\nname = "mylib"\nsource = { registry = "/home/me/wheels" }'
+    template_file = "tools/environment.py"
+
+    def check(self, repo: Repo) -> Iterator[Finding]:
+        locks = {f.path for f in repo.glob(*LOCK_FILES)}
+        requirements = {f.path for f in repo.glob(*_REQUIREMENT_FILES)} - locks
+        for path, pattern in sorted(
+            [(p, _LOCK_SOURCE) for p in locks] + [(p, _REQUIREMENT_SOURCE) for p in requirements]
+        ):
+            yield from self._findings(repo, path, pattern, group=2 if pattern is _LOCK_SOURCE else 1)
+
+    def _findings(self, repo: Repo, path: str, pattern: re.Pattern[str], group: int) -> Iterator[Finding]:
+        text = repo.text(path)
+        if text is None:
+            return
+        # One finding per distinct location, at its first line: a local registry recorded for 200 packages is one fact.
+        first: dict[str, tuple[int, int]] = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.lstrip().startswith("#"):
+                continue
+            for match in pattern.finditer(line):
+                location = match.group(group)
+                if location.startswith("/") and location.startswith("//"):
+                    continue  # a protocol-relative URL, not a path
+                line_no, count = first.get(location, (number, 0))
+                first[location] = (line_no, count + 1)
+        for location, (line_no, count) in first.items():
+            more = f" ({count} entries)" if count > 1 else ""
+            message = f"'{location}' is a location on one machine{more}: no one else can install from {path}"
+            yield self.finding(path, line_no, message)
+
+
 # -- PK006 -------------------------------------------------------------------------------------------------------------
 CONDA_FILES = ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml")
 _CUDA_PACKAGES = {"cudatoolkit", "pytorch-cuda", "cuda-version", "cuda", "cuda-toolkit", "cuda-runtime", "cpuonly"}

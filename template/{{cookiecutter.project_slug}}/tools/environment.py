@@ -186,9 +186,11 @@ def checker_requirement() -> str:
             text=True,
             check=False,
         )
-        if resolved.returncode != 0:
-            raise SetupError(f"the template at {root} has no commit '{revision}': {hint}")
-        return f"{CHECKER} @ git+{root.as_uri()}@{resolved.stdout.strip()}"
+        if resolved.returncode == 0:
+            return f"{CHECKER} @ git+{root.as_uri()}@{resolved.stdout.strip()}"
+        # Copier renders a template with uncommitted changes from a commit of its own making, which the
+        # template's repository never sees: its working tree is what the project was made from.
+        say(f"note: commit {revision} is not in {root} (copied with uncommitted changes): using its working tree")
     return f"{CHECKER} @ {root.as_uri()}"
 
 
