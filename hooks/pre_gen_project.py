@@ -9,6 +9,7 @@ question order, as Copier does. One line on stderr and exit status 1; nothing is
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,15 @@ from jinja2.sandbox import SandboxedEnvironment
 
 # Cookiecutter replaces this with the answers (its `cookiecutter` context) before the hook runs.
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+
+
+def invocation_path(path: str) -> Path:
+    """`path` as cookiecutter was given it: a relative one is relative to where cookiecutter was started.
+
+    Hooks run inside the new project's folder; the shell's PWD still names the folder cookiecutter ran in.
+    """
+    given = Path(path)
+    return given if given.is_absolute() else (Path(os.environ.get("PWD") or Path.cwd().parent) / given).resolve()
 
 
 def load_validators(copier_yml: Path) -> dict[str, str]:
@@ -58,7 +68,7 @@ def main(answers_json: str = ANSWERS_JSON) -> int:
         print("pre_gen_project: answers not validated: this front end does not name the template", file=sys.stderr)
         return 0
     try:
-        validators = load_validators(Path(repo_dir).resolve().parent / "copier.yml")
+        validators = load_validators(invocation_path(repo_dir).parent / "copier.yml")
     except (OSError, AttributeError, yaml.YAMLError) as error:
         print(f"pre_gen_project: cannot read the template's validators: {error}", file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import pytest
 
 from fsdl_check.suppressions import scan
+from fsdl_check.engine import audit
+from fsdl_check.testing import run_rule as check_rule
 
 pytestmark = pytest.mark.usefixtures("marker_rules")
 
@@ -138,3 +141,13 @@ def test_fc001_itself_can_be_ignored_in_configuration(make_repo: MakeRepo, run_c
 def test_scan_reads_codes_and_reason(line: str, codes: tuple[str, ...], reason: str, whole_file: bool) -> None:
     [found] = scan("x.sh", line + "\n")
     assert (found.line, found.codes, found.reason, found.whole_file) == (1, codes, reason, whole_file)
+
+
+def test_the_readmes_inline_suppression_example_suppresses_its_finding(make_repo: Callable[..., Path]) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = re.search(r"`(x = load\(.*?# fsdl: ignore\[RP003\][^`]*)`", readme)
+    assert example is not None, "README no longer shows the inline suppression example"
+    root = make_repo({"train.py": f"import torch\n{example.group(1)}\n"}, git=True)
+    assert [f.code for f in check_rule("RP003", root)] == ["RP003"]  # the example's path is flagged ...
+    reported = {f.code for f in audit(root).findings if f.suppressed_by is None}
+    assert not reported & {"RP003", "FC001"}  # ... and suppressed, by a suppression that is used

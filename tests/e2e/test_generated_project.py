@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,3 +240,110 @@ def test_console_script_trains_and_the_run_is_recorded(project: Project) -> None
     RUN_IS_RECORDED[project.answers["tracker"]](project)
     # Everything the run wrote is git-ignored: nothing new for git to pick up.
     assert project.run("git", "status", "--porcelain").stdout == ""
+
+
+# -- the demo app, in a real browser --------------------------------------------------------------------------------
+# Debian's chromium and chromium-driver packages (.ci/run installs them), or Google Chrome with its driver.
+CHROMIUM = shutil.which("chromium") or shutil.which("google-chrome") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+ARTIFACTS = REPO_ROOT / "test-artifacts"  # screenshots the tests keep (git-ignored)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for(url: str, server: subprocess.Popen[str], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"the app exited with {server.returncode}"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+@pytest.mark.parametrize("project", ["mlflow-github-app"], indirect=True)
+def test_demo_app_serves_the_registered_champion_in_a_browser(project: Project, tmp_path: Path) -> None:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    train = project.bin / f"{SLUG}-train"
+    project.run(train, "fit", "--config", "configs/default.yaml", "--trainer.max_epochs", "4")
+    project.run(train, "fit", "--config", "configs/default.yaml", "--trainer.max_epochs", "1")
+    client = MlflowClient(f"sqlite:///{project.root / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name(SLUG)
+    assert experiment is not None
+    newest = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"])[0].info.run_id
+    registered = project.make("register", f"RUN={newest}")  # a chosen run, not the best one
+    assert f"registered run {newest}" in registered.stdout
+
+    # A digit drawn as a user would: dark ink on light paper, larger than the 8x8 training images.
+    from PIL import Image, ImageDraw
+
+    drawing = Image.new("L", (64, 64), 255)
+    ImageDraw.Draw(drawing).line([(32, 8), (32, 56)], fill=0, width=8)  # a "1"
+    upload = tmp_path / "one.png"
+    drawing.save(upload)
+
+    port = free_port()
+    server = subprocess.Popen(
+        ["make", "app", f"PORT={port}"],
+        cwd=project.root,
+        env=dict(project.env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,  # make, streamlit and its children stop together
+    )
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1200,1400",
+    ):
+        options.add_argument(flag)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/_stcore/health", server)
+        browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+        try:
+            browser.get(f"http://127.0.0.1:{port}/")
+            wait = WebDriverWait(browser, 120)
+            caption = wait.until(
+                expected_conditions.presence_of_element_located((By.XPATH, "//*[contains(text(), 'Model:')]"))
+            )
+            assert newest in caption.text  # the champion's checkpoint is the one served
+            wait.until(
+                expected_conditions.element_to_be_clickable((By.XPATH, "//label[.//p[text()='An image of your own']]"))
+            ).click()
+            wait.until(
+                expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "input[type='file']"))
+            ).send_keys(str(upload))
+            prediction = wait.until(
+                expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid='stMetricValue']"))
+            )
+            assert prediction.text.strip() in [str(digit) for digit in range(10)]
+            ARTIFACTS.mkdir(exist_ok=True)
+            browser.save_screenshot(str(ARTIFACTS / "demo-app.png"))
+        finally:
+            browser.quit()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)

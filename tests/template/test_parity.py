@@ -13,6 +13,8 @@ import yaml
 from template_helpers import REPO_ROOT, RenderCookiecutter, RenderCopier, load_example
 
 COPIER_ONLY = {".copier-answers.yml"}
+# Where each engine records the template source and commit (`make setup` takes fsdl-check from there).
+COOKIECUTTER_ONLY = {".cookiecutter.json"}
 
 CASES: dict[str, dict[str, Any]] = {
     # Every default, the copyright year included (both engines default it to the current year).
@@ -37,7 +39,7 @@ def snapshot(root: Path) -> dict[str, tuple[str, bytes | str]]:
     tree: dict[str, tuple[str, bytes | str]] = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if rel in COPIER_ONLY:
+        if rel in COPIER_ONLY | COOKIECUTTER_ONLY:
             continue
         if path.is_symlink():
             tree[rel] = ("link", str(path.readlink()))

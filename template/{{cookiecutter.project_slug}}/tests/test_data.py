@@ -1,10 +1,13 @@
 import csv
+import multiprocessing
+import socket
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torch import distributed
 
 from {{ cookiecutter.package_name }}.data import ClassificationData, image_to_features, split_indices
 
@@ -128,3 +131,37 @@ def test_image_to_features_scales_and_inverts() -> None:
 def test_only_one_data_source_can_be_set(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not both"):
         ClassificationData(csv_path=tmp_path / "a.csv", image_dir=tmp_path)
+
+
+def _test_indices(rank: int, world_size: int, port: int, seen: "multiprocessing.Queue[list[int]]") -> None:
+    """One process of a gloo group: the test indices its loader yields, batch by batch."""
+    address = f"tcp://127.0.0.1:{port}"
+    distributed.init_process_group("gloo", init_method=address, rank=rank, world_size=world_size)
+    try:
+        data = ClassificationData(batch_size=16)
+        data.setup("test")
+        loader = data.test_dataloader()
+        indices = [int(i) for i in loader.sampler]
+        assert sum(len(labels) for _, labels in loader) == len(indices)
+        seen.put(indices)
+    finally:
+        distributed.destroy_process_group()
+
+
+def test_test_split_is_shared_across_processes_without_repeats() -> None:
+    """Under DDP every test example is scored once; PyTorch's default sampler repeats 2 of the 270 here."""
+    context = multiprocessing.get_context("spawn")
+    seen: multiprocessing.Queue[list[int]] = context.Queue()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    workers = [context.Process(target=_test_indices, args=(rank, 4, port, seen)) for rank in range(4)]
+    for worker in workers:
+        worker.start()
+    shares = [seen.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    data = ClassificationData(batch_size=16)
+    data.setup("test")
+    assert sorted(i for share in shares for i in share) == list(range(len(data.splits["test"])))

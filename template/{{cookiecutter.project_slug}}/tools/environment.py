@@ -126,7 +126,10 @@ def answers_source() -> tuple[str, str]:
         return values.get("_src_path", ""), values.get("_commit", "")
     if COOKIECUTTER_ANSWERS.is_file():
         data = json.loads(COOKIECUTTER_ANSWERS.read_text(encoding="utf-8"))
-        return str(data.get("_repo_dir") or data.get("_template") or ""), str(data.get("_commit") or "")
+        template = str(data.get("_template") or "")
+        remote = re.match(r"^(gh:|gl:|https?://|ssh://|git@|git\+)", template)
+        source = template if remote else str(data.get("_repo_dir") or template)
+        return source, str(data.get("_commit") or "")
     return "", ""
 
 
@@ -159,7 +162,7 @@ def checker_requirement() -> str:
     source, commit = answers_source()
     hint = "set FSDL_CHECK to a checkout, wheel or git URL of fsdl-stack (make setup FSDL_CHECK=...)"
     if not source:
-        raise SetupError(f"no template source in .copier-answers.yml to take fsdl-check from: {hint}")
+        raise SetupError(f"no template source in the answers file to take fsdl-check from: {hint}")
     for prefix, host in (("gh:", "https://github.com/"), ("gl:", "https://gitlab.com/")):
         if source.startswith(prefix):
             source = host + source.removeprefix(prefix)
@@ -190,7 +193,7 @@ def checker_requirement() -> str:
             return f"{CHECKER} @ git+{root.as_uri()}@{resolved.stdout.strip()}"
         # Copier renders a template with uncommitted changes from a commit of its own making, which the
         # template's repository never sees: its working tree is what the project was made from.
-        say(f"note: commit {revision} is not in {root} (copied with uncommitted changes): using its working tree")
+        say(f"note: commit {revision} is not in {root} (copied with local changes): using the work tree")
     return f"{CHECKER} @ {root.as_uri()}"
 
 

@@ -8,6 +8,7 @@ and every run of an experiment is scored on the same held-out examples.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +20,8 @@ from lightning.pytorch import LightningDataModule
 from PIL import Image
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
-from torch.utils.data import DataLoader, TensorDataset
+from torch import distributed
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, TensorDataset
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 DIGITS_MAX_INK = 16.0  # scikit-learn's digits count inked pixels in 4x4 blocks: values run 0..16
@@ -148,6 +150,24 @@ def split_indices(
         random_state=seed,
     )
     return train, val, test
+
+
+class EvenlySplitSampler(DistributedSampler[int]):
+    """Each process takes every n-th example, so that every example is scored exactly once.
+
+    PyTorch's ``DistributedSampler``, which Lightning puts in by default, pads the last round with repeats so
+    that all processes get equally many: right for training, wrong for a test score, which then counts some
+    examples twice. Evaluation steps here log epoch-level values only, so unequal shares are safe.
+    """
+
+    def __init__(self, dataset: Dataset[tuple[torch.Tensor, ...]]) -> None:
+        super().__init__(dataset, shuffle=False, drop_last=False)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.rank, len(self.dataset), self.num_replicas))  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(range(self.rank, len(self.dataset), self.num_replicas))  # type: ignore[arg-type]
 
 
 class ClassificationData(LightningDataModule):
@@ -284,10 +304,15 @@ class ClassificationData(LightningDataModule):
         return standardised
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader[tuple[torch.Tensor, ...]]:
+        dataset = self.splits[split]
+        several = distributed.is_initialized() and distributed.get_world_size() > 1
+        # Scores must count each example once; Lightning keeps a sampler that is already distributed.
+        sampler = EvenlySplitSampler(dataset) if several and split in ("test", "predict") else None
         return DataLoader(
-            self.splits[split],
+            dataset,
             batch_size=self.batch_size,
             shuffle=shuffle,
+            sampler=sampler,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             pin_memory=self.pin_memory,
