@@ -18,10 +18,12 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml Makefile
+	@echo "==> creating $(VENV)/ and installing fsdl-check, the template tools and the training stack"
+	@echo "    (about 1 GB on a first run: several minutes; later runs reuse it)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet "torch==$(TORCH_VERSION)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(BIN)/python -m pip install --quiet -e . --group test --group stack
+	$(BIN)/python -m pip install --progress-bar on "torch==$(TORCH_VERSION)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/python -m pip install --progress-bar on -e . --group test --group stack
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv with fsdl-check, the template tools and the training stack

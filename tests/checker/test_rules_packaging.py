@@ -267,7 +267,7 @@ requires-python = ">=3.11"
 name = "fsdl-check"
 version = "0.1.0"
 source = { registry = "/home/me/wheels" }
-wheels = [{ path = "fsdl_check-0.1.0-py3-none-any.whl" }]
+wheels = [{ path = "/home/me/wheels/fsdl_check-0.1.0-py3-none-any.whl" }]
 
 [[package]]
 name = "rich"
@@ -289,7 +289,8 @@ source = { editable = "." }
 def test_pk007_reports_a_machine_local_registry_once_in_a_uv_lock(make_repo: MakeRepo) -> None:
     findings = run("PK007", make_repo({"pyproject.toml": DEPS, "uv.lock": UV_LOCK_LOCAL_REGISTRY}))
     assert where(findings) == [("uv.lock", 7)]
-    assert "'/home/me/wheels' is a location on one machine (2 entries)" in findings[0].message
+    # The registry and the wheel path under it are one fact: one finding, at the registry's first line.
+    assert "'/home/me/wheels' is a location on one machine (3 entries)" in findings[0].message
 
 
 @pytest.mark.parametrize(
@@ -317,7 +318,8 @@ def test_pk007_fires_on_local_sources(make_repo: MakeRepo, name: str, text: str,
         (
             "uv.lock",
             '[[package]]\nname = "demo"\nsource = { editable = "." }\n[[package]]\nname = "lib"\n'
-            'source = { directory = "packages/lib" }\n[[package]]\nname = "rich"\nsource = { registry = "https://pypi.org/simple" }\n',
+            'source = { directory = "packages/lib" }\n[[package]]\nname = "rich"\n'
+            'source = { registry = "https://pypi.org/simple" }\n',
         ),
         ("requirements.txt", "torch==2.3.0\n-e .\n./packages/lib\nmylib @ git+https://github.com/o/mylib@v1\n"),
         ("requirements.txt", "# built with --find-links /opt/wheels\nnumpy==2.1.0  # see https://numpy.org\n"),

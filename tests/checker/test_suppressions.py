@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from fsdl_check.suppressions import scan
 from fsdl_check.engine import audit
+from fsdl_check.suppressions import scan
 from fsdl_check.testing import run_rule as check_rule
 
 pytestmark = pytest.mark.usefixtures("marker_rules")

@@ -486,7 +486,13 @@ class ShareableLock(Rule):
                     continue  # a protocol-relative URL, not a path
                 line_no, count = first.get(location, (number, 0))
                 first[location] = (line_no, count + 1)
-        for location, (line_no, count) in first.items():
+        # A wheel recorded under a local registry is the same fact as the registry: report the registry only.
+        outer = [loc for loc in first if not any(loc != o and loc.startswith(o.rstrip("/") + "/") for o in first)]
+        for location in outer:
+            line_no, count = first[location]
+            count += sum(
+                n for loc, (_, n) in first.items() if loc != location and loc.startswith(location.rstrip("/") + "/")
+            )
             more = f" ({count} entries)" if count > 1 else ""
             message = f"'{location}' is a location on one machine{more}: no one else can install from {path}"
             yield self.finding(path, line_no, message)

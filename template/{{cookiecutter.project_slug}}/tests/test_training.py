@@ -17,11 +17,12 @@ pytestmark = pytest.mark.slow
 NO_LOGGER = ("--trainer.logger", "false")
 
 
-def test_fast_dev_run_fits_and_tests_one_batch(configs: Path) -> None:
+def test_debug_run_fits_and_tests_one_batch(configs: Path) -> None:
     cli = run_cli(["fit", "--config", str(configs / "debug.yaml")])
 
     assert cli.trainer.state.finished
     assert cli.trainer.global_step == 1
+    assert cli.trainer.checkpoint_callback is None  # a smoke run keeps no checkpoints
     assert 0.0 <= float(cli.trainer.callback_metrics["test/acc"]) <= 1.0
 
 
