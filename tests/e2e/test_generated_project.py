@@ -14,6 +14,7 @@ Packages come from the package index as pip is configured on this machine, as th
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -162,10 +163,8 @@ def test_setup_locks_the_environment_and_the_first_commit_passes_the_hooks(proje
     assert "fsdl-check" not in pins and SLUG not in pins
     assert "file:" not in lock and "/" not in "".join(pins.values())  # nothing that only this machine has
     # What was installed is what the lock says.
-    frozen = project.run(project.bin / "python", "-m", "pip", "freeze", "--exclude-editable").stdout
-    installed = {
-        canonical(name): version for name, version in (line.split("==") for line in frozen.splitlines() if "==" in line)
-    }
+    listed = project.run(project.bin / "python", "-m", "pip", "list", "--format=json", "--exclude-editable").stdout
+    installed = {canonical(package["name"]): package["version"] for package in json.loads(listed)}
     assert {name: installed.get(name, "").split("+")[0] for name in pins} == pins
     # The hooks are installed and run the project's tools by path: the commit needed no activated environment.
     # It staged every file, so every hook ran on every file (as `pre-commit run --all-files` would).
