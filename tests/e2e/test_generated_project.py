@@ -188,6 +188,19 @@ def test_setup_is_repeatable_and_ci_setup_insists_on_a_current_lock(project: Pro
         pyproject.write_text(original)
 
 
+def test_the_ci_audit_job_installs_only_fsdl_check_and_writes_its_report(project: Project, tmp_path: Path) -> None:
+    # What the generated CI's audit job runs, in an environment of its own: no PyTorch, no lock needed.
+    audit_env = dict(project.env) | {"VENV": str(tmp_path / "audit-venv")}
+    done = subprocess.run(
+        ["python3", "tools/environment.py", "checker"], cwd=project.root, env=audit_env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert not list((tmp_path / "audit-venv").glob("lib/python*/site-packages/torch"))
+    report = tmp_path / "fsdl.sarif"
+    project.run(tmp_path / "audit-venv" / "bin" / "fsdl-check", "--format", "sarif", "--output", report)
+    assert json.loads(report.read_text())["runs"][0]["results"] == []
+
+
 def test_lint_format_and_strict_types_pass(project: Project) -> None:
     project.make("lint")
 
