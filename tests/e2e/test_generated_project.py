@@ -192,7 +192,12 @@ def test_the_ci_audit_job_installs_only_fsdl_check_and_writes_its_report(project
     # What the generated CI's audit job runs, in an environment of its own: no PyTorch, no lock needed.
     audit_env = dict(project.env) | {"VENV": str(tmp_path / "audit-venv")}
     done = subprocess.run(
-        ["python3", "tools/environment.py", "checker"], cwd=project.root, env=audit_env, capture_output=True, text=True
+        ["python3", "tools/environment.py", "checker"],
+        cwd=project.root,
+        env=audit_env,
+        capture_output=True,
+        text=True,
+        timeout=STEP_TIMEOUT_S,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert not list((tmp_path / "audit-venv").glob("lib/python*/site-packages/torch"))
