@@ -61,13 +61,12 @@ def say(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def run(*command: str | Path, quiet: bool = False) -> None:
+def run(*command: str | Path) -> None:
     """Run a command in the project folder; a failure names the command (its own output says why)."""
-    printable = " ".join(str(part) for part in command)
-    done = subprocess.run([str(part) for part in command], cwd=ROOT, check=False, capture_output=quiet)  # noqa: S603
+    done = subprocess.run([str(part) for part in command], cwd=ROOT, check=False)  # noqa: S603
     if done.returncode != 0:
-        detail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] if quiet else []
-        raise SetupError(f"`{printable}` failed (exit {done.returncode}){': ' + detail[0] if detail else ''}")
+        printable = " ".join(str(part) for part in command)
+        raise SetupError(f"`{printable}` failed (exit {done.returncode}); its output above says why")
 
 
 # -- where things come from ----------------------------------------------------------------------------------
