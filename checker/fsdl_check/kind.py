@@ -19,12 +19,15 @@ template (a path with `{{ }}` in it, as cookiecutter and Copier name them): they
   entry points (a module with a `__main__` guard, a `__main__.py`, or a `train*.py`), and configs do not.
 - TRAINING: at least one entry point. Otherwise NOTEBOOKS when notebooks outnumber Python modules (not counting
   `__init__.py` and `setup.py`), and LIBRARY in every other case.
+- The **training path** is the entry points' modules and the repository's own modules they import, directly or
+  through others: what runs when training runs (rules about device placement look there).
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +47,8 @@ MACHINERY_CLASSES = frozenset({"Trainer", "LightningCLI", "LightningModule"})
 DL_FRAMEWORKS = ("torch", "lightning", "pytorch_lightning", "tensorflow", "keras", "jax", "flax")
 LIGHTNING = ("lightning", "pytorch_lightning")
 TRAIN_SCRIPT = re.compile(r"train(_\w+)?\.py")
+#: `from . import x`, `from ..pkg.mod import (a, b)`: relative imports, which `PythonModule.imports` leaves out.
+RELATIVE_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.MULTILINE)
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,3 +191,73 @@ def config_entry_point(doc: YamlDoc) -> EntryPoint | None:
         if "trainer" in keys and "model" in keys:
             return EntryPoint(doc.path, line_of(keys["trainer"], line_of(defaults)), "config")
     return None
+
+
+def training_path(repo: Repo) -> list[PythonModule]:
+    """The modules training runs: each entry point's module and the repository's own modules it imports, directly
+    or through others (absolute imports from the root, from `src/` or from the importing script's directory, and
+    relative imports), in path order. Test, documentation, example and benchmark code never counts."""
+    return import_closure(repo, [e.module for e in repo.entry_points if e.module is not None])
+
+
+def import_closure(repo: Repo, roots: list[PythonModule]) -> list[PythonModule]:
+    """`roots` and the repository's own modules they import, directly or not, in path order (auxiliary code aside)."""
+    modules, by_name, by_path = _module_index(repo)
+    seen: set[str] = set()
+    queue = [m for m in roots if m.path in by_path]
+    while queue:
+        module = queue.pop()
+        if module.path in seen:
+            continue
+        seen.add(module.path)
+        queue.extend(m for m in _local_imports(module, by_name, by_path) if m.path not in seen)
+    return [m for m in modules if m.path in seen]
+
+
+_Index = tuple[list[PythonModule], dict[str, PythonModule], dict[str, PythonModule]]
+_INDEXES: weakref.WeakKeyDictionary[Repo, _Index] = weakref.WeakKeyDictionary()
+
+
+def _module_index(repo: Repo) -> _Index:
+    """The repository's own modules, by dotted name (from the root and from `src/`) and by path (built once)."""
+    if repo not in _INDEXES:
+        modules = [m for m in repo.python if m.parsed and not is_auxiliary(m.path)]
+        by_name: dict[str, PythonModule] = {}
+        for module in modules:
+            stem = module.path[: -len(".py")]
+            stem = stem[: -len("/__init__")] if stem.endswith("/__init__") else stem
+            dotted = stem.replace("/", ".")
+            by_name.setdefault(dotted, module)
+            if dotted.startswith("src."):
+                by_name.setdefault(dotted[len("src.") :], module)
+        _INDEXES[repo] = (modules, by_name, {m.path: m for m in modules})
+    return _INDEXES[repo]
+
+
+def _local_imports(
+    module: PythonModule, by_name: dict[str, PythonModule], by_path: dict[str, PythonModule]
+) -> list[PythonModule]:
+    found = []
+    directory = module.path.rpartition("/")[0]
+    prefix = directory + "/" if directory else ""
+    for name in module.imports:
+        target = by_name.get(name)
+        if target is None and prefix:  # a script's own directory is first on sys.path
+            stem = prefix + name.replace(".", "/")
+            target = by_path.get(stem + ".py") or by_path.get(stem + "/__init__.py")
+        if target is not None:
+            found.append(target)
+    if "from ." in module.text:
+        package = directory.split("/") if directory else []
+        for dots, base, names in RELATIVE_IMPORT.findall(module.text):
+            if len(dots) > len(package) + 1:
+                continue
+            parts = [*package[: len(package) - len(dots) + 1], *(p for p in base.split(".") if p)]
+            stems = ["/".join(parts)]
+            imported = (item.split() for item in names.strip("() \t\n").split(","))
+            stems += ["/".join([*parts, words[0]]) for words in imported if words and words[0].isidentifier()]
+            for stem in stems:
+                target = by_path.get(stem + ".py") or by_path.get(stem + "/__init__.py")
+                if target is not None:
+                    found.append(target)
+    return found

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 import pathspec
 
 from fsdl_check.model import ProjectKind
+from fsdl_check.parsing.dockerfile import Dockerfile, is_dockerfile_name, parse_dockerfile
 from fsdl_check.parsing.notebook import Notebook, parse_notebook
 from fsdl_check.parsing.parallel import MIN_MODULES_FOR_WORKERS, parse_modules
 from fsdl_check.parsing.python import PythonModule
@@ -328,6 +329,15 @@ class Repo:
         return self._parse_all((".ipynb",), parse_notebook)
 
     @cached_property
+    def dockerfiles(self) -> list[Dockerfile]:
+        """`Dockerfile`, `Dockerfile.*`, `*.Dockerfile`, `Containerfile`, ... anywhere (see `is_dockerfile_name`)."""
+        out = []
+        for f in self.files:
+            if not f.symlink and is_dockerfile_name(f.name) and (text := self.text(f.path)) is not None:
+                out.append(parse_dockerfile(f.path, text))
+        return out
+
+    @cached_property
     def yaml_files(self) -> list[YamlDoc]:
         return self._parse_all((".yml", ".yaml"), parse_yaml)
 
@@ -408,3 +418,11 @@ class Repo:
         from fsdl_check.kind import find_entry_points
 
         return find_entry_points(self)
+
+    @cached_property
+    def training_path(self) -> list[PythonModule]:
+        """The entry points' modules and every module of the repository they import, directly or not (see
+        `fsdl_check.kind.training_path`)."""
+        from fsdl_check.kind import training_path
+
+        return training_path(self)

@@ -190,3 +190,45 @@ def test_configured_kind_wins_over_detection(make_repo: MakeRepo) -> None:
 )
 def test_auxiliary_paths(path: str, auxiliary: bool) -> None:
     assert is_auxiliary(path) is auxiliary
+
+
+# -- the training path -------------------------------------------------------------------------------------------
+def training_path(root: Path) -> list[str]:
+    return [m.path for m in Repo(root).training_path]
+
+
+def test_the_training_path_follows_the_entry_points_imports(make_repo: MakeRepo) -> None:
+    files = {
+        "src/pkg/__init__.py": "",
+        "src/pkg/train.py": RAW_LOOP + "from pkg.model import Net\nfrom .data import load\nfrom . import utils as u\n",
+        "src/pkg/model.py": "import torch\nfrom pkg import layers\n",
+        "src/pkg/layers.py": "from pkg.model import Net  # a cycle\n",
+        "src/pkg/data.py": "import numpy\n",
+        "src/pkg/utils.py": "from ..pkg import nothing_here\n",
+        "src/pkg/unused.py": "import torch\n",
+        "tests/test_train.py": "from pkg import train\n",
+    }
+    assert training_path(make_repo(files)) == [
+        "src/pkg/__init__.py",  # importing a package's module runs the package
+        "src/pkg/data.py",
+        "src/pkg/layers.py",
+        "src/pkg/model.py",
+        "src/pkg/train.py",
+        "src/pkg/utils.py",
+    ]
+
+
+def test_a_script_imports_from_its_own_directory(make_repo: MakeRepo) -> None:
+    files = {
+        "tools/train.py": RAW_LOOP + "import helpers\nfrom models import resnet\n",
+        "tools/helpers.py": "x = 1\n",
+        "models/resnet.py": "import torch\n",
+        "models/__init__.py": "",
+        "tools/other.py": "y = 2\n",
+    }
+    expected = ["models/__init__.py", "models/resnet.py", "tools/helpers.py", "tools/train.py"]
+    assert training_path(make_repo(files)) == expected
+
+
+def test_no_entry_point_no_training_path(make_repo: MakeRepo) -> None:
+    assert training_path(make_repo({"src/pkg/core.py": "import torch\n"})) == []

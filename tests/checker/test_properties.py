@@ -27,6 +27,7 @@ import fsdl_check.parsing
 from fsdl_check import config as configuration
 from fsdl_check.engine import audit
 from fsdl_check.model import ProjectKind, Status, all_rules
+from fsdl_check.parsing.dockerfile import key_values, parse_dockerfile, parse_dockerignore
 from fsdl_check.parsing.notebook import parse_notebook
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.requirements import parse_requirements
@@ -256,6 +257,8 @@ PARSERS = discovered_parsers()
 def test_the_known_parsers_are_discovered() -> None:
     assert {
         "PythonModule",
+        "dockerfile.parse_dockerfile",
+        "dockerfile.parse_dockerignore",
         "notebook.parse_notebook",
         "requirements.parse_requirements",
         "tomlfile.parse_toml",
@@ -368,6 +371,39 @@ def test_python_parser(text: str) -> None:
         assert sorted(map(id, module.walk())) == sorted(map(id, expected))
     assert module.imports_any("torch", "lightning") in (None, *module.imports.values())
     _ = (module.functions, module.string_constants, module.lines)
+
+
+@SETTINGS
+@given(text=dockerfiles)
+def test_dockerfile_parser(text: str) -> None:
+    df = parse_dockerfile("Dockerfile", text)
+
+    lines = max(1, len(text.splitlines()))
+    previous = 0
+    for instruction in df.instructions:
+        assert previous < instruction.line <= instruction.end_line <= lines
+        assert instruction.keyword == instruction.keyword.upper()
+        assert instruction.exec_form is None or all(isinstance(word, str) for word in instruction.exec_form)
+        previous = instruction.end_line
+        _ = (instruction.script, instruction.mounts, key_values(instruction, df.escape))
+    staged = [i for stage in df.stages for i in (stage.from_, *stage.instructions)]
+    assert all(i in df.instructions for i in staged)
+    for stage in df.stages:
+        chain = df.chain(stage)
+        assert chain[0] is stage and all(s.index < stage.index for s in chain[1:])
+        assert all(v is None or isinstance(v, str) for v in df.variables(stage).values())
+    assert df.final_stage is (df.stages[-1] if df.stages else None)
+
+
+@SETTINGS
+@given(
+    patterns=st.lists(st.sampled_from(["*", "**", "!", "/", "?", "[", "]", "a", ".git", "\\", "-", "^"]) | text_atom),
+    path=st.sampled_from([".git/HEAD", "data/raw/x.csv", "a", "src/a/b.py", "[x]/y"]) | text_atom,
+)
+def test_dockerignore_parser(patterns: list[str], path: str) -> None:
+    ignore = parse_dockerignore(".dockerignore", "\n".join(patterns))
+    assert isinstance(ignore.excludes(path), bool)
+    assert all(1 <= number <= len("\n".join(patterns).splitlines()) for number in ignore.invalid)
 
 
 @SETTINGS

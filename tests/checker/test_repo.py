@@ -362,13 +362,17 @@ PARSED_TREE = {
     "configs/broken.yaml": "a: [\n",
     "requirements.txt": "numpy==2.0\n",
     "nb.ipynb": '{"cells": []}',
+    "docker/Dockerfile": "FROM python:3.12\nUSER app\n",
+    "Containerfile.gpu": "FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04\n",
+    "docker/Dockerfile.dockerignore": ".git\n",  # BuildKit's ignore file, not a Dockerfile
 }
 
 
 def test_fixtures_are_cached(make_repo: MakeRepo) -> None:
     repo = Repo(make_repo(PARSED_TREE))
 
-    for name in ("files", "paths", "python", "yaml_files", "toml_files", "notebooks", "requirements", "workflows"):
+    names = ("files", "paths", "python", "yaml_files", "toml_files", "notebooks", "requirements", "workflows")
+    for name in (*names, "dockerfiles", "training_path"):
         assert getattr(repo, name) is getattr(repo, name), name
     assert repo.pyproject is repo.pyproject
     assert repo.precommit is repo.precommit
@@ -387,13 +391,15 @@ def test_every_file_is_read_and_parsed_at_most_once(make_repo: MakeRepo, monkeyp
 
         return wrapper
 
-    for name in ("_read_regular", "parse_toml", "parse_yaml", "parse_notebook", "parse_requirements", "PythonModule"):
+    parsers = ("parse_toml", "parse_yaml", "parse_notebook", "parse_requirements", "PythonModule", "parse_dockerfile")
+    for name in ("_read_regular", *parsers):
         monkeypatch.setattr(repo_module, name, counting(name, getattr(repo_module, name)))
     repo = Repo(root)
 
     for _ in range(3):  # every accessor a rule might use, repeatedly
         _ = (repo.pyproject, repo.toml_files, repo.python, repo.yaml_files, repo.notebooks, repo.requirements)
         _ = (repo.precommit, repo.precommit_hooks, repo.workflows, repo.parse_errors, repo.gitignore)
+        _ = (repo.dockerfiles, repo.training_path, [d.final_stage for d in repo.dockerfiles])
         _ = [repo.text(f.path) for f in repo.files]
         _ = [w.steps for w in repo.workflows]
 
@@ -404,6 +410,8 @@ def test_every_file_is_read_and_parsed_at_most_once(make_repo: MakeRepo, monkeyp
     assert sorted(calls["PythonModule"]) == ["src/x/__init__.py", "src/x/train.py"]
     assert calls["parse_notebook"] == ["nb.ipynb"]
     assert calls["parse_requirements"] == ["requirements.txt"]
+    assert sorted(calls["parse_dockerfile"]) == ["Containerfile.gpu", "docker/Dockerfile"]
+    assert [d.path for d in repo.dockerfiles] == ["Containerfile.gpu", "docker/Dockerfile"]
     assert len(calls["_read_regular"]) == len(PARSED_TREE)
     assert [(e.path, e.line) for e in repo.parse_errors] == [("configs/broken.yaml", 2)]
 
