@@ -44,6 +44,7 @@ class Area(enum.Enum):
     RP = "reproducibility"
     GA = "CI hygiene"
     EX = "experiment tracking"
+    DK = "containers"
     FC = "fsdl-check itself"
 
     @property

@@ -3,6 +3,9 @@
 They work in every file type whose comments start with ``#`` (Python, YAML, TOML, shell, Dockerfile, Makefile,
 requirements, ignore files). Codes may be prefixes (``PK`` or ``PK00``). A suppression that matches nothing is
 reported by the engine as FC001 so stale ones don't pile up.
+
+A Dockerfile has no comments at the end of an instruction (`FROM python # ...` makes the comment an argument), so
+there a suppression on a line of its own applies to the instruction that follows it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import tokenize
 from dataclasses import dataclass, field
 
 from fsdl_check.model import Finding
+from fsdl_check.parsing.dockerfile import is_dockerfile_name
 
 MARKER = "fsdl:"  # the cheap pre-test; PATTERN allows any spacing after the colon
 PATTERN = re.compile(
@@ -30,11 +34,7 @@ def has_hash_comments(path: str) -> bool:
     name = path.rpartition("/")[2]
     dot = name.rfind(".")
     suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # as `PurePosixPath.suffix`, without building one
-    return (
-        suffix.lower() in HASH_COMMENT_SUFFIXES
-        or name in HASH_COMMENT_NAMES
-        or name.startswith(("Dockerfile.", "Containerfile."))
-    )
+    return suffix.lower() in HASH_COMMENT_SUFFIXES or name in HASH_COMMENT_NAMES or is_dockerfile_name(name)
 
 
 @dataclass
@@ -45,9 +45,12 @@ class Suppression:
     reason: str
     whole_file: bool
     used: set[str] = field(default_factory=set)
+    #: The line it applies to, when that is not its own (a Dockerfile comment above an instruction).
+    target: int | None = None
 
     def covers(self, finding: Finding) -> bool:
-        if finding.path != self.path or not (self.whole_file or finding.line == self.line):
+        line = self.line if self.target is None else self.target
+        if finding.path != self.path or not (self.whole_file or finding.line == line):
             return False
         for code in self.codes:
             if finding.code.startswith(code):
@@ -68,14 +71,26 @@ def scan(path: str, text: str) -> list[Suppression]:
         return []
     found = []
     comments = _python_comments(text) if path.endswith((".py", ".pyi")) else None
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    dockerfile = is_dockerfile_name(path.rpartition("/")[2])
+    for number, line in enumerate(lines, start=1):
         if comments is not None:
             line = comments.get(number, "")  # only real comments count, not strings that mention the syntax
         for match in PATTERN.finditer(line):
             codes = tuple(c.strip().upper() for c in match.group("codes").split(",") if c.strip())
             reason = match.group("reason").strip()
-            found.append(Suppression(path, number, codes, reason, bool(match.group("file"))))
+            target = _next_instruction(lines, number) if dockerfile and line.lstrip().startswith("#") else None
+            found.append(Suppression(path, number, codes, reason, bool(match.group("file")), target=target))
     return found
+
+
+def _next_instruction(lines: list[str], number: int) -> int | None:
+    """The line of the first instruction after comment line `number` (1-based) of a Dockerfile."""
+    for index in range(number, len(lines)):
+        stripped = lines[index].strip()
+        if stripped and not stripped.startswith("#"):
+            return index + 1
+    return None
 
 
 def _python_comments(text: str) -> dict[int, str] | None:

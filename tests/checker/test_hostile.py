@@ -12,13 +12,17 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fsdl_check.config import Config
 from fsdl_check.engine import Report, audit
+from fsdl_check.model import ProjectKind
+from fsdl_check.parsing.dockerfile import parse_dockerfile, parse_dockerignore
 
 GB = 1024**3
 # Built at run time so this file itself holds no token-shaped literal.
@@ -86,6 +90,20 @@ def build_hostile(root: Path, marker_dir: Path, outside: Path, *, use_git: bool)
         "nul.py": b"import os\0\0\0\n",
         "notes.yaml": b"\xff\xfe\x00k\x00e\x00y\x00",
         "requirements.txt": "-r requirements.txt\n-r ../../etc/passwd\ntorch==2.0 \\\n",
+        # Dockerfile bombs: arguments that double at every step, a chain of stages, continuations to the end of
+        # the file, an unterminated heredoc; a .dockerignore whose patterns would backtrack exponentially.
+        "Dockerfile": (
+            "ARG A0=xx\n"
+            + "".join(f"ARG A{i}=$A{i - 1}$A{i - 1}\n" for i in range(1, 64))
+            + "FROM python:$A63 AS s0\n"
+            + "".join(f"FROM s{i} AS s{i + 1}\nUSER root\n" for i in range(300))
+            + "COPY . /app\nRUN echo \\\n"
+            + "  x \\\n" * 20_000
+            + "RUN <<EOF\n"
+            + "USER app\n" * 1000
+        ),
+        ".dockerignore": ("*a" * 120 + "*b\n") * 1000 + "**/" * 10_000 + "x\n" + "[" * 500 + "\n",
+        "docker/Dockerfile.gpu": "FROM x\nRUN " + "<<A " * 100_000 + "\n" + '"' * 100_000 + "\n",
         "dir.py/inner.txt": "a directory whose name ends in .py\n",
         ("long_" + "x" * 240 + ".py"): "y = 1\n",
         "line\nbreak.py": "z = 1\n",
@@ -237,3 +255,47 @@ def test_a_pyproject_nested_beyond_the_parsers_limit_is_a_parse_finding(tmp_path
     assert done.returncode == 1, done.stderr
     codes = [(f["code"], f["path"]) for f in report_findings(json.loads(done.stdout))]
     assert ("FC002", "pyproject.toml") in codes
+
+
+# -- Dockerfiles that would make a careless reader slow ---------------------------------------------------------------
+DOCKERFILE_BOMBS = {
+    "continuations": "FROM a\nRUN echo \\\n" + "  x \\\n" * 300_000 + "  done\n",
+    "bare escapes": "\\\n" * 1_000_000,
+    "heredoc markers": "FROM a\nRUN " + "<<A " * 500_000 + "\n",
+    "unterminated heredocs": "FROM a\n" + "RUN <<A\n" * 300_000,
+    "argument bomb": "ARG A0=xx\n" + "".join(f"ARG A{i}=$A{i - 1}$A{i - 1}\n" for i in range(1, 80)) + "FROM p:$A79\n",
+    "stage chain": "FROM python:3 AS s0\n"
+    + "".join(f"FROM s{i} AS s{i + 1}\nRUN pip install x\n" for i in range(6000)),
+    "instructions": "FROM a\n" + "USER x\n" * 400_000,
+    "quotes": "FROM a\nENV A=" + '"' * 1_000_000 + "\n",
+    "nested substitutions": "ARG A=1\nFROM " + "${A:-" * 50_000 + "}" * 50_000 + "\n",
+    "one long RUN": "FROM a\nRUN " + "pip install x && " * 200_000 + "\n",
+    "sudoers": "FROM a\n"
+    + "RUN echo '%sudo ALL=(ALL) NOPASSWD: ALL'\n" * 3000
+    + "RUN usermod -aG sudo app\n" * 2000
+    + "USER app\n",
+    "binary-ish": "FROM a\n" + "\ufffd\x01\x02" * 500_000 + "\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(DOCKERFILE_BOMBS))
+def test_hostile_dockerfiles_are_read_in_a_moment(name: str, tmp_path: Path) -> None:
+    text = DOCKERFILE_BOMBS[name]
+    started = time.perf_counter()
+    parsed = parse_dockerfile("Dockerfile", text)
+    assert time.perf_counter() - started < 5, f"{name}: parsing took too long"
+    assert parsed.error is None or "\n" not in parsed.error
+    (tmp_path / "Dockerfile").write_text(text)
+    (tmp_path / ".dockerignore").write_text(("*a" * 120 + "*b\n") * 1000)
+    started = time.perf_counter()
+    report = audit(tmp_path, Config(select=("DK",), project_kind=ProjectKind.TRAINING))
+    assert time.perf_counter() - started < 10, f"{name}: the DK rules took too long"
+    assert all(f.line is None or f.line >= 1 for f in report.findings)
+
+
+def test_a_dockerignore_that_would_backtrack_is_matched_in_bounded_time() -> None:
+    ignore = parse_dockerignore(".dockerignore", ("*a" * 120 + "*b\n") * 1000 + "**/" * 100_000 + "x\n")
+    started = time.perf_counter()
+    results = [ignore.excludes(path) for path in ("a" * 60, "data/raw/train.csv", "a/" * 30 + "b")]
+    assert time.perf_counter() - started < 5
+    assert all(isinstance(r, bool) for r in results)

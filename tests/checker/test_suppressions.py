@@ -151,3 +151,26 @@ def test_the_readmes_inline_suppression_example_suppresses_its_finding(make_repo
     assert [f.code for f in check_rule("RP003", root)] == ["RP003"]  # the example's path is flagged ...
     reported = {f.code for f in audit(root).findings if f.suppressed_by is None}
     assert not reported & {"RP003", "FC001"}  # ... and suppressed, by a suppression that is used
+
+
+def test_in_a_dockerfile_a_suppression_above_an_instruction_applies_to_it(make_repo: MakeRepo, run_cli) -> None:
+    # `FROM x # comment` would make the comment an argument of FROM, so the comment goes on the line above.
+    dockerfile = (
+        "# fsdl: ignore[FC901] test fixture, not a secret\n# another comment\nFROM MARK-ERROR\n"
+        "RUN echo MARK-ERROR\n# fsdl: ignore[FC902] nothing below warns\nUSER app\n"
+    )
+    root = make_repo({"docker/Dockerfile": dockerfile})
+    _, report = audit_json(run_cli, root)
+    assert [(f["path"], f["line"]) for f in rule(report, "FC901")["findings"]] == [("docker/Dockerfile", 4)]
+    assert [f["line"] for f in rule(report, "FC901")["suppressed"]] == [3]
+    assert [(f["line"], f["message"]) for f in rule(report, "FC001")["findings"]] == [
+        (5, "suppression of FC902 matches no finding")
+    ]
+
+
+def test_a_dockerfile_suppression_hides_a_container_finding(make_repo: MakeRepo) -> None:
+    root = make_repo({"Dockerfile": "# fsdl: ignore[DK001] our own image, rebuilt nightly\nFROM team/base\n"})
+    assert [f.code for f in check_rule("DK001", root)] == ["DK001"]
+    report = audit(root)
+    result = next(r for r in report.results if r.code == "DK001")
+    assert result.findings == [] and [f.line for f in result.suppressed] == [2]

@@ -2,6 +2,7 @@
 
 from fsdl_check.rules import (  # noqa: F401
     ci,
+    containers,
     meta,
     notebooks,
     packaging,

@@ -1,6 +1,7 @@
 """VC: version control and data — what gets committed, what stays out of git, and what must never be in it.
 
-Also home to the secret-scanning helpers (`looks_like_placeholder`, `mask`) that EX005 shares.
+Also home to the secret-scanning helpers (`looks_like_placeholder`, `mask`, `baked_secrets`) that EX005 and DK006
+share.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import pathspec
 
 from fsdl_check.model import Finding, Rule, Severity
+from fsdl_check.parsing.dockerfile import Dockerfile, Instruction, is_dockerfile_name, key_values
 from fsdl_check.parsing.yamlfile import parse_yaml
 from fsdl_check.repo import Repo, RepoFile, valid_pattern
 
@@ -77,6 +79,46 @@ def looks_random(value: str, min_length: int = 20) -> bool:
 def mask(value: str) -> str:
     """Enough to find the value again, never enough to use it."""
     return f"{value[:4]}{'*' * 8}" if len(value) >= 16 else "*" * 8
+
+
+#: Parts of a variable name that say it holds a credential (`HF_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `DB_PASSWORD`), as
+#: whole `_`-separated parts: `TOKENIZERS_PARALLELISM` and `MAX_TOKENS` are not credentials.
+SECRET_VARIABLE = re.compile(
+    r"(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|APIKEY|API_KEY|ACCESS_KEY|PRIVATE_KEY|AUTH_KEY|CREDENTIALS?)"
+    r"(?:_|$)"
+)
+#: Endings of names that describe a secret rather than hold one (`HF_TOKEN_PATH=/run/secrets/hf`, `SECRET_NAME`).
+SECRET_METADATA = re.compile(
+    r"_(?:FILE|PATH|DIR|URL|URI|NAME|ENABLED|LENGTH|LEN|SIZE|LIMIT|TYPE|MODE|HEADER|ENV|VAR|VARIABLE|SOURCE|REF)$"
+)
+NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "none", "null", "nil", "empty", "unset"})
+
+
+def secret_variable(name: str) -> bool:
+    """Whether an environment variable or build argument called `name` holds a credential."""
+    upper = name.upper().replace("-", "_")
+    return SECRET_VARIABLE.search(upper) is not None and SECRET_METADATA.search(upper) is None
+
+
+def literal_secret(value: str) -> bool:
+    """Whether a value given to a credential variable is a real literal: not a placeholder, a reference to another
+    variable, a flag, a number, a path or a few characters."""
+    stripped = value.strip()
+    if len(stripped) < 4 or looks_like_placeholder(stripped) or "$" in stripped:
+        return False
+    if stripped.lower() in NOT_SECRET_VALUES or stripped.replace(".", "", 1).isdigit():
+        return False
+    return not stripped.startswith(("/", "./", "~", "file:"))
+
+
+def baked_secrets(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, str, str]]:
+    """(instruction, name, value) for each ENV or ARG that gives a credential variable a literal value: it is stored
+    in the image's layers and metadata for anyone who pulls it."""
+    for instruction in dockerfile.instructions:
+        if instruction.keyword in ("ENV", "ARG"):
+            for name, value in key_values(instruction, dockerfile.escape):
+                if value is not None and secret_variable(name) and literal_secret(value):
+                    yield instruction, name, value
 
 
 def line_at(text: str, offset: int) -> int:
@@ -347,8 +389,18 @@ class SecretInCode(Rule):
                 continue
             text = repo.text(file.path)
             if text:
+                baked = dockerfile_secret_lines(repo, file.path) if is_dockerfile_name(file.name) else set()
                 for offset, what in secrets_in(text):
-                    yield self.finding(file.path, line_at(text, offset), f"{what} in source")
+                    if (line := line_at(text, offset)) not in baked:
+                        yield self.finding(file.path, line, f"{what} in source")
+
+
+def dockerfile_secret_lines(repo: Repo, path: str) -> set[int]:
+    """Lines of a Dockerfile's ENV and ARG instructions that DK006 reports (one fact, one finding)."""
+    dockerfile = next((d for d in repo.dockerfiles if d.path == path), None)
+    if dockerfile is None:
+        return set()
+    return {line for i, _, _ in baked_secrets(dockerfile) for line in range(i.line, i.end_line + 1)}
 
 
 def secrets_in(text: str) -> Iterator[tuple[int, str]]:
