@@ -45,6 +45,7 @@ class Area(enum.Enum):
     GA = "CI hygiene"
     EX = "experiment tracking"
     DK = "containers"
+    DT = "distributed training"
     FC = "fsdl-check itself"
 
     @property

@@ -3,6 +3,7 @@
 from fsdl_check.rules import (  # noqa: F401
     ci,
     containers,
+    distributed,
     meta,
     notebooks,
     packaging,
