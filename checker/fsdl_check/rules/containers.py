@@ -59,7 +59,7 @@ class Waivers:
     def __init__(self, repo: Repo) -> None:
         self.configured: set[str] = set()
         for path in (".hadolint.yaml", ".hadolint.yml"):
-            doc = repo.yaml(path)
+            doc = repo.yaml(path) if path in repo.paths else None
             ignored = doc.first.get("ignored") if doc is not None and isinstance(doc.first, dict) else None
             if isinstance(ignored, list):
                 self.configured.update(str(code).strip().upper() for code in ignored)
@@ -648,13 +648,14 @@ def tracker_outputs(python: list[PythonModule], yaml_files: list[YamlDoc]) -> se
 class DockerignoreCoversContext(Rule):
     """`.dockerignore` keeps the repository's history, data, checkpoints and run output out of the build context
 
-    `docker build .` sends the whole directory to the builder before the first instruction runs: `.git` with the
-    full history, a virtual environment, datasets, checkpoints and tracker stores (`mlruns/`, `wandb/`,
-    `lightning_logs/`) turn a build into gigabytes of upload, bust the layer cache on every run, and with
-    `COPY . .` bake all of it into the image. The patterns are evaluated as Docker does (root-anchored, `**`, `!`
-    re-includes); what counts is `.git` and what this repository git-ignores or its tracker writes. A `.dockerignore`
-    at the root, beside the Dockerfile, or BuildKit's `<Dockerfile>.dockerignore` applies; an allowlist (`*` then
-    `!src`, `!pyproject.toml`, ...) is the tightest form.
+    `COPY . /app` copies the whole build context into the image: `.git` with the full history, a virtual
+    environment, datasets, checkpoints and tracker stores (`mlruns/`, `wandb/`, `lightning_logs/`) add gigabytes
+    to a layer, every training run invalidates the build cache, and whatever the runs logged ships to every registry
+    the image is pushed to (the legacy builder also uploads all of it before the first instruction). Checked for
+    Dockerfiles that copy the context's root. The patterns are evaluated as Docker does (root-anchored, `**`, `!`
+    re-includes); what counts is `.git` and what this repository git-ignores or its tracker writes. A
+    `.dockerignore` at the root, beside the Dockerfile, or BuildKit's `<Dockerfile>.dockerignore` applies; an
+    allowlist (`*` then `!src`, `!pyproject.toml`, ...) is the tightest form.
     """
 
     code, severity = "DK005", Severity.WARNING

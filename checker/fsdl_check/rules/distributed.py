@@ -272,9 +272,10 @@ class NoHardCodedTopology(Rule):
     def check(self, python: list[PythonModule]) -> Iterator[Finding]:
         for module in own_modules(python):
             text = module.text
-            if "init_" in text:
+            calls = module.calls_named(*INIT_CALLS)
+            if calls:
                 spawns = starts_processes(module)
-                for call in module.calls_named(*INIT_CALLS):
+                for call in calls:
                     if backend(call) in TEST_BACKENDS:
                         continue
                     values = init_literals(call)
