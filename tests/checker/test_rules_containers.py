@@ -71,7 +71,7 @@ def test_the_good_dockerfile_passes_every_rule(make_repo: MakeRepo) -> None:
         (
             "FROM python:3.12\nCOPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/\n",
             2,
-            "image ghcr.io/astral-sh/uv:latest copied from uses the floating tag `latest`",
+            "COPY --from image ghcr.io/astral-sh/uv:latest uses the floating tag `latest`",
         ),
         ("from registry.example:5000/team/base\n", 1, f"base image registry.example:5000/team/base {NO_TAG}"),
     ],
@@ -288,8 +288,8 @@ def test_no_dockerignore(make_repo: MakeRepo) -> None:
     findings = run("DK005", make_repo({"docker/Dockerfile": COPIES_ALL, "Dockerfile.gpu": COPIES_ALL}))
     assert where(findings) == [(".dockerignore", None)]
     assert findings[0].message == (
-        "no .dockerignore: Dockerfile.gpu (line 2) (and 1 more Dockerfiles) copies the whole build context, "
-        ".git and all, into the image"
+        "no .dockerignore: Dockerfile.gpu copies the whole build context into the image (line 2); "
+        "so does 1 more Dockerfile"
     )
 
 

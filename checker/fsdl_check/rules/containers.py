@@ -162,7 +162,7 @@ class BaseImagePinned(Rule):
                     source = instruction.flag("from") if instruction.keyword in ("COPY", "ADD") else None
                     why = floating(source, dockerfile) if source else None
                     if why and not waivers.waived(dockerfile, instruction, _floating_fact(why)):
-                        message = f"image {source} copied from {why}"
+                        message = f"COPY --from image {source} {why}"
                         yield self.finding(dockerfile.path, instruction.line, message)
 
 
@@ -680,12 +680,10 @@ class DockerignoreCoversContext(Rule):
         if missing:
             first = next(d for d in images if d.path == missing[0])
             copy = copies_whole_context(first)
-            others = f" (and {len(missing) - 1} more Dockerfiles)" if len(missing) > 1 else ""
+            more = len(missing) - 1
+            others = f"; so {'does' if more == 1 else 'do'} {more} more Dockerfile{'s' * (more > 1)}" if more else ""
             line = f" (line {copy.line})" if copy is not None else ""
-            message = (
-                f"no .dockerignore: {missing[0]}{line}{others} copies the whole build context, .git and all, "
-                "into the image"
-            )
+            message = f"no .dockerignore: {missing[0]} copies the whole build context into the image{line}{others}"
             yield self.finding(DOCKERIGNORE, None, message)
         tracker_paths = tracker_outputs(python, yaml_files) if contexts else set()
         for path, context in contexts:
