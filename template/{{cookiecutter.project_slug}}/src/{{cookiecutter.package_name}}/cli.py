@@ -12,21 +12,43 @@ the resolved config. The subcommands:
 
 For ``validate``, ``test`` and ``predict``, ``--ckpt_path best`` is the model the tracker names as
 the one to use (see ``tracking.best_checkpoint``).
+
+The same command trains on one process or many: ``--config configs/strategy/ddp.yaml`` (data-parallel) or
+``configs/strategy/fsdp.yaml`` (sharded); torchrun, SLURM and Kubernetes jobs are recognised from their
+environment variables. A run stopped by SIGTERM or SIGUSR1 saves a checkpoint and exits with status 75;
+the same command started again resumes it (see ``preemption``).
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
-from lightning.pytorch import LightningModule
+from jsonargparse import Namespace
+from lightning.fabric.utilities.exceptions import MisconfigurationException
+from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 
 from {{ cookiecutter.package_name }} import tracking
+from {{ cookiecutter.package_name }}.checkpoints import consolidate, default_output, is_sharded
 from {{ cookiecutter.package_name }}.data import ClassificationData, DataError
 from {{ cookiecutter.package_name }}.model import Classifier
+from {{ cookiecutter.package_name }}.preemption import (
+    RECORD_DIR,
+    PreemptionCheckpoint,
+    ResumeError,
+    ResumePoint,
+    config_key,
+)
 from {{ cookiecutter.package_name }}.runs import newest_checkpoint
+
+
+class ConfigError(ValueError):
+    """An option that cannot work as given; the message names it."""
 
 
 def resolve_checkpoint(ckpt_path: str | Path | None) -> str | Path | None:
@@ -41,7 +63,37 @@ def resolve_checkpoint(ckpt_path: str | Path | None) -> str | Path | None:
         if best is None:
             raise SystemExit("error: --ckpt_path best: no trained model yet (run `make train` first)")
         return best
+    if ckpt_path is not None:
+        check_checkpoint(Path(ckpt_path))
     return ckpt_path
+
+
+def check_checkpoint(path: Path) -> None:
+    """Fail early, in one line, on a checkpoint that is missing or damaged, before any process starts."""
+    if is_sharded(path):
+        return
+    if path.is_dir():
+        raise SystemExit(f"error: --ckpt_path {path}: a folder, but not a sharded checkpoint (no .metadata)")
+    if not path.is_file():
+        raise SystemExit(f"error: --ckpt_path {path}: no such checkpoint")
+    if not zipfile.is_zipfile(path):  # torch.save writes zip archives; a cut-off file has no directory
+        raise SystemExit(f"error: --ckpt_path {path}: not a readable checkpoint (truncated or corrupt?)")
+
+
+def check_parallel_layout(config: Namespace) -> None:
+    """Data-parallel x tensor-parallel sizes must cover every process exactly (ModelParallelStrategy)."""
+    strategy = config.get("trainer.strategy")
+    if not isinstance(strategy, Namespace) or not str(strategy.get("class_path")).endswith("ModelParallel"):
+        return
+    devices, nodes = config.get("trainer.devices"), config.get("trainer.num_nodes") or 1
+    data = strategy.get("init_args.data_parallel_size")
+    tensor = strategy.get("init_args.tensor_parallel_size")
+    sizes = (data, tensor, devices, nodes)
+    if all(isinstance(size, int) for size in sizes) and data * tensor != devices * nodes:
+        raise ConfigError(
+            f"--trainer.strategy.init_args.data_parallel_size ({data}) x tensor_parallel_size ({tensor}) "
+            f"must equal --trainer.devices ({devices}) x --trainer.num_nodes ({nodes})"
+        )
 
 
 class TrainCLI(LightningCLI):
@@ -53,16 +105,74 @@ class TrainCLI(LightningCLI):
         parser.link_arguments("data.num_classes", "model.num_classes", apply_on="instantiate")
         parser.link_arguments("data.class_names", "model.class_names", apply_on="instantiate")
 
+    @property
+    def preemption(self) -> PreemptionCheckpoint:
+        """The callback that checkpoints on SIGTERM or SIGUSR1 (always on: it is not in the configs)."""
+        callbacks = self.trainer_defaults["callbacks"]
+        return next(callback for callback in callbacks if isinstance(callback, PreemptionCheckpoint))
+
+    def before_instantiate_classes(self) -> None:
+        """Check the parallel layout; for ``fit``, pick up where a preempted run of this config stopped."""
+        if self.subcommand is None:
+            return
+        config = self.config[self.subcommand]
+        check_parallel_layout(config)
+        if self.subcommand != "fit":
+            return
+        root = Path(config.get("trainer.default_root_dir") or ".")
+        record = root / RECORD_DIR / f"{config_key(config.as_dict())}.json"
+        self.preemption.record = record
+        if config.get("ckpt_path") is not None:
+            return  # an explicit checkpoint wins
+        point = ResumePoint.read(record)
+        if point is None:
+            return
+        config["ckpt_path"] = point.checkpoint
+        logger = config.get("trainer.logger")
+        if isinstance(logger, Namespace) and isinstance(logger.get("init_args"), Namespace):
+            for name, value in point.logger_arguments.items():
+                logger["init_args"][name] = value
+        print(f"resuming the preempted run of this config from {point.checkpoint}", file=sys.stderr)
+
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        """The trainer; a setting Lightning rejects (an unknown strategy, say) is a one-line error."""
+        try:
+            return super().instantiate_trainer(**kwargs)
+        except (MisconfigurationException, ValueError) as error:
+            raise ConfigError(f"--trainer: {str(error).splitlines()[0]}") from None
+
     def fit(self, model: LightningModule, ckpt_path: str | Path | None = None, **kwargs: Any) -> None:
-        """``Trainer.fit``, with ``--ckpt_path last`` resolved."""
+        """``Trainer.fit``, with ``--ckpt_path last`` resolved; a finished run drops its preemption record."""
         self.trainer.fit(model, ckpt_path=resolve_checkpoint(ckpt_path), **kwargs)
+        self.preemption.finished(self.trainer)
 
     def after_fit(self) -> None:
         """Score the best checkpoint (or the final weights when checkpointing is off) on the test split."""
         checkpoint = self.trainer.checkpoint_callback
         best = checkpoint.best_model_path if isinstance(checkpoint, ModelCheckpoint) else ""
         self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best or None)
-        tracking.after_training(self.trainer, self.model, self.datamodule)
+        whole = self.whole_model(best)
+        if whole is not None:
+            tracking.after_training(self.trainer, whole, self.datamodule)
+
+    def whole_model(self, best: str) -> LightningModule | None:
+        """The trained model in one piece, on the processes that need it.
+
+        That is the model itself; or, after sharded training, its best checkpoint gathered into one file
+        (``*-full.ckpt``) and loaded on rank zero, and None on the other processes.
+        """
+        if not best or not is_sharded(best):
+            model: LightningModule = self.model
+            return model
+        self.trainer.strategy.barrier("sharded checkpoint written")
+        whole = None
+        if self.trainer.is_global_zero:
+            full = default_output(Path(best))
+            if not full.exists():
+                consolidate(best, full)
+            whole = Classifier.load_from_checkpoint(full, map_location="cpu")
+        self.trainer.strategy.barrier("consolidated")
+        return whole if isinstance(whole, LightningModule) else None
 
     def validate(self, model: LightningModule, ckpt_path: str | Path | None = None, **kwargs: Any) -> None:
         """``Trainer.validate``, with ``--ckpt_path last|best`` resolved."""
@@ -79,6 +189,9 @@ class TrainCLI(LightningCLI):
 
 def run_cli(args: ArgsType = None) -> TrainCLI:
     """Parse ``args`` (the command line when None), build everything and run the subcommand."""
+    # The training sampler resumes mid-epoch from the data module's saved position (data.py); Lightning's
+    # check for resumable data loaders does not look there, and would warn for nothing.
+    warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch")
     return TrainCLI(
         Classifier,
         ClassificationData,
@@ -86,6 +199,7 @@ def run_cli(args: ArgsType = None) -> TrainCLI:
         seed_everything_default=42,
         save_config_callback=tracking.RunConfigLogger,
         save_config_kwargs=tracking.SAVE_CONFIG_KWARGS,
+        trainer_defaults={"callbacks": [PreemptionCheckpoint(tracking.resume_arguments)]},
         # The model's own options choose the optimizer and schedule; Lightning's generic --optimizer
         # would silently replace them (and ignore --model.lr).
         auto_configure_optimizers=False,
@@ -97,5 +211,5 @@ def main() -> None:
     """Console entry point: unusable input data is a one-line error, not a traceback."""
     try:
         run_cli()
-    except DataError as error:
+    except (DataError, ConfigError, ResumeError) as error:
         raise SystemExit(f"error: {error}") from None

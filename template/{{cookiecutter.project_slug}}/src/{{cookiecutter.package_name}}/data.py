@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -170,6 +171,42 @@ class EvenlySplitSampler(DistributedSampler[int]):
         return len(range(self.rank, len(self.dataset), self.num_replicas))  # type: ignore[arg-type]
 
 
+class ResumableSampler(DistributedSampler[int]):
+    """The training order: a fresh permutation each epoch, drawn from the seed and the epoch number.
+
+    Each process takes its own share (one share when training on one process). Because the order is a
+    function of seed and epoch alone, a run resumed in the middle of an epoch can skip exactly the batches
+    it had trained on before it stopped (:meth:`resume_at`) and go on as if it had never stopped.
+    :class:`ClassificationData` saves that position with every checkpoint and hands it back on resume.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset[tuple[torch.Tensor, ...]],
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        num_replicas: int = 1,
+        rank: int = 0,
+    ) -> None:
+        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed)
+        self.batch_size = batch_size
+        self._resume: tuple[int, int] | None = None  # (epoch, batches already trained in it)
+
+    def resume_at(self, epoch: int, batches: int) -> None:
+        """Leave out the first ``batches`` batches of ``epoch``, once, when that epoch is drawn."""
+        self._resume = (epoch, batches)
+
+    def __iter__(self) -> Iterator[int]:
+        # A generator, so that the order is drawn when the first batch is asked for: after Lightning has
+        # called set_epoch for the epoch about to run.
+        indices = list(super().__iter__())
+        if self._resume is not None and self._resume[0] == self.epoch:
+            indices = indices[self._resume[1] * self.batch_size :]
+        self._resume = None
+        yield from indices
+
+
 class ClassificationData(LightningDataModule):
     """Labelled examples for classification, from the bundled digits, a CSV file or an image folder.
 
@@ -221,6 +258,8 @@ class ClassificationData(LightningDataModule):
         self.predict_path = predict_path
         self.splits: dict[str, TensorDataset] = {}
         self.predict_sources: list[str] = []  # where each prediction's input came from, in order
+        self._resume: tuple[int, int] | None = None  # from a checkpoint: (epoch, batches trained in it)
+        self._train_sampler: ResumableSampler | None = None
 
     @cached_property
     def source(self) -> LabelledData:
@@ -305,15 +344,47 @@ class ClassificationData(LightningDataModule):
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader[tuple[torch.Tensor, ...]]:
         dataset = self.splits[split]
+        # seed_everything has seeded torch alike in every process: each draws the same training order and
+        # takes its own share of it. The loaders' own generator keeps them from drawing on the global random
+        # state, so that dropout draws the same numbers whether or not a run was stopped and resumed.
+        seed = torch.initial_seed()
+        options: dict[str, Any] = {
+            "num_workers": self.num_workers,
+            "persistent_workers": self.num_workers > 0,
+            "pin_memory": self.pin_memory,
+            "generator": torch.Generator().manual_seed(seed),
+        }
+        if split == "train":
+            sampler = ResumableSampler(dataset, self.batch_size, shuffle, seed, **self._replicas())
+            if self._resume is not None:
+                sampler.resume_at(*self._resume)
+            self._train_sampler = sampler
+            return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, **options)
         several = distributed.is_initialized() and distributed.get_world_size() > 1
         # Scores must count each example once; Lightning keeps a sampler that is already distributed.
-        sampler = EvenlySplitSampler(dataset) if several and split in ("test", "predict") else None
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            sampler=sampler,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-            pin_memory=self.pin_memory,
-        )
+        evenly = EvenlySplitSampler(dataset) if several and split in ("test", "predict") else None
+        return DataLoader(dataset, batch_size=self.batch_size, shuffle=shuffle, sampler=evenly, **options)
+
+    def _replicas(self) -> dict[str, int]:
+        """This process's share of the training data: how many shares there are, and which one is its."""
+        strategy = self.trainer.strategy if self.trainer is not None else None
+        shares = getattr(strategy, "distributed_sampler_kwargs", None)  # only parallel strategies have it
+        if not shares:
+            return {"num_replicas": 1, "rank": 0}
+        return {"num_replicas": int(shares["num_replicas"]), "rank": int(shares["rank"])}
+
+    def state_dict(self) -> dict[str, int]:
+        """Saved with every checkpoint: the epoch under way and the batches of it already trained on."""
+        if self.trainer is None:
+            return {}
+        progress = self.trainer.fit_loop.epoch_loop.batch_progress.current
+        # "processed": batches whose optimizer step is done (the attribute is declared on a subclass).
+        return {"epoch": self.trainer.current_epoch, "batches": int(progress.processed)}  # type: ignore[attr-defined]
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """On resume, before training starts: continue the epoch with the first batch not yet trained on."""
+        if "epoch" not in state_dict:
+            return
+        self._resume = (int(state_dict["epoch"]), int(state_dict["batches"]))
+        if self._train_sampler is not None:
+            self._train_sampler.resume_at(*self._resume)

@@ -1,4 +1,8 @@
-"""The classifier: a small multilayer perceptron trained with cross-entropy and scored by accuracy."""
+"""The classifier: a multilayer perceptron trained with cross-entropy and scored by accuracy.
+
+It trains as it is on one process, replicated on every process under DDP, or sharded across processes
+under FSDP2 (``configs/strategy/fsdp.yaml``): :meth:`Classifier.configure_model` shards each layer.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from lightning.pytorch import LightningModule
 from torch import Tensor, nn
+from torch.distributed.fsdp import FSDPModule, fully_shard
 from torchmetrics.classification import MulticlassAccuracy
 
 Batch = tuple[Tensor, Tensor]
@@ -72,6 +77,22 @@ class Classifier(LightningModule):
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
 
+    def configure_model(self) -> None:
+        """Shard the weights, gradients and optimizer state across the data-parallel processes (FSDP2).
+
+        Lightning calls this on every process before the optimizer is made. Under ``ModelParallelStrategy``
+        (``configs/strategy/fsdp.yaml``) each linear layer becomes its own shard group, so a process holds
+        only its slice of every layer and gathers a whole layer just while computing it; under any other
+        strategy there is no device mesh and the model stays whole.
+        """
+        if self.device_mesh is None or isinstance(self.net, FSDPModule):
+            return  # not sharding, or sharded already (Lightning calls this again for the final test)
+        mesh = self.device_mesh["data_parallel"]
+        for layer in self.net:
+            if isinstance(layer, nn.Linear):
+                fully_shard(layer, mesh=mesh)
+        fully_shard(self.net, mesh=mesh)
+
     def forward(self, features: Tensor) -> Tensor:
         """Class logits for a batch of feature vectors."""
         logits: Tensor = self.net(features)
@@ -100,17 +121,14 @@ class Classifier(LightningModule):
         features, labels = batch
         logits = self(features)
         loss = F.cross_entropy(logits, labels)
-        # Accumulate only: accuracy is computed and logged once per epoch, which keeps per-step
-        # logging (the trainer's main overhead on a model this small) to the loss.
-        self.train_acc.update(logits, labels)
         # sync_dist: under DDP the epoch value is the mean over every process, not rank zero's share.
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
+        # Accuracy is accumulated every step and computed (synchronised across processes) once per epoch.
+        # Logging the metric object lets Lightning do that sync at the same point on every process; calling
+        # compute() in an epoch-end hook would not, and DDP would hang waiting for rank zero's progress bar.
+        self.train_acc.update(logits, labels)
+        self.log("train/acc", self.train_acc, on_step=False, on_epoch=True)
         return loss
-
-    def on_train_epoch_end(self) -> None:
-        """Training accuracy over the epoch."""
-        self.log("train/acc", self.train_acc.compute())
-        self.train_acc.reset()
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         """Validation loss and accuracy, per epoch; ``val/acc`` drives checkpointing."""
