@@ -1,9 +1,10 @@
 """Rules and the template point at each other: every rule's `template_file` is a file the template really renders,
 its fix names that file, and where the file is what satisfies the practice, a project without it fails the rule.
 
-The example answer files are rendered once for the module: `default` (GitHub Actions, Dependabot), `full` (GitLab CI,
-Renovate, demo app) and `minimal` (no CI service). A rule names the GitHub variant of a CI file; projects made for
-another CI service satisfy the same rule with that service's file.
+The example answer files are rendered once for the module: `default` (GitHub Actions, Dependabot, CPU image), `full`
+(GitLab CI, Renovate, demo app, CUDA image) and `minimal` (no CI service, no image). A rule names the GitHub variant of
+a CI file; projects made for another CI service satisfy the same rule with that service's file, and projects without
+an image have no container files (they declare DK007 ignored instead).
 """
 
 from __future__ import annotations
@@ -21,16 +22,26 @@ from fsdl_check.model import REGISTRY, Rule, Status, all_rules
 
 EXAMPLES = ("default", "full", "minimal")
 ANSWERS: dict[str, dict[str, Any]] = {name: load_example(name) for name in EXAMPLES}
-#: The file each CI answer renders in place of the GitHub one (None: that answer renders no such file).
-CI_VARIANTS: dict[str, dict[str, str | None]] = {
-    ".github/workflows/ci.yml": {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml", "none": None},
-    ".github/dependabot.yml": {"github": ".github/dependabot.yml", "gitlab": "renovate.json", "none": "renovate.json"},
+#: The file each answer renders in place of the one a rule names (None: that answer renders no such file), by the
+#: question that decides it.
+VARIANTS: dict[str, tuple[str, dict[str, str | None]]] = {
+    ".github/workflows/ci.yml": (
+        "ci",
+        {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml", "none": None},
+    ),
+    ".github/dependabot.yml": (
+        "ci",
+        {"github": ".github/dependabot.yml", "gitlab": "renovate.json", "none": "renovate.json"},
+    ),
+    "docker/Dockerfile": ("container", {"cpu": "docker/Dockerfile", "cuda": "docker/Dockerfile", "none": None}),
+    ".dockerignore": ("container", {"cpu": ".dockerignore", "cuda": ".dockerignore", "none": None}),
 }
 #: Rules whose template file is what satisfies them: delete it from a generated project and the rule fires (or a
 #: rule it requires does), in the examples listed (a CI file only where there is a CI service). The other rules
-#: forbid something (a secret, a hard-coded path, an over-broad token), so their template file shows the safe way
-#: rather than being required, or the template satisfies them twice over (ruff is configured in pyproject.toml and
-#: in pre-commit).
+#: forbid something (a secret, a hard-coded path, an over-broad token, a root user), so their template file shows the
+#: safe way rather than being required, or the template satisfies them twice over (ruff is configured in
+#: pyproject.toml and in pre-commit; tests/test_parallel.py and tests/test_preemption.py are short training runs as
+#: much as tests/test_training.py, which TS003 names).
 REQUIRED_BY: dict[str, tuple[str, ...]] = {
     # With TensorBoard (minimal) the logger declared in configs/default.yaml records the runs as well.
     "EX001": ("default", "full"),
@@ -40,7 +51,7 @@ REQUIRED_BY: dict[str, tuple[str, ...]] = {
     "QA004": EXAMPLES,
     "QA005": ("default", "full"),
     "TS002": ("default", "full"),
-    "TS003": EXAMPLES,
+    "DK007": ("default", "full"),
     "VC003": EXAMPLES,
 }
 
@@ -59,8 +70,10 @@ def template_path(rule: type[Rule], example: str) -> str | None:
     """Where a project rendered from `example` keeps the rule's template file (None: it has no such file)."""
     assert rule.template_file is not None
     path = rule.template_file.replace("<package>", ANSWERS[example]["package_name"])
-    variants = CI_VARIANTS.get(path)
-    return variants[ANSWERS[example]["ci"]] if variants else path
+    if path not in VARIANTS:
+        return path
+    question, variants = VARIANTS[path]
+    return variants[ANSWERS[example][question]]
 
 
 def files_of(project: Path) -> set[str]:
@@ -76,7 +89,7 @@ def test_template_file_is_rendered_verbatim_by_some_example(rule: type[Rule], pr
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_every_example_has_each_template_file_or_its_ci_variant(example: str, projects: dict[str, Path]) -> None:
+def test_every_example_has_each_template_file_or_its_variant(example: str, projects: dict[str, Path]) -> None:
     present = files_of(projects[example])
     missing = {}
     for rule in RULES:
