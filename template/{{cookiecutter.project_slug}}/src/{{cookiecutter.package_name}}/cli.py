@@ -83,9 +83,12 @@ def check_checkpoint(path: Path) -> None:
 def check_parallel_layout(config: Namespace) -> None:
     """Data-parallel x tensor-parallel sizes must cover every process exactly (ModelParallelStrategy)."""
     strategy = config.get("trainer.strategy")
-    if not isinstance(strategy, Namespace) or not str(strategy.get("class_path")).endswith("ModelParallel"):
+    class_path = str(strategy.get("class_path")) if isinstance(strategy, Namespace) else ""
+    if not class_path.endswith("ModelParallelStrategy"):
         return
     devices, nodes = config.get("trainer.devices"), config.get("trainer.num_nodes") or 1
+    if isinstance(devices, str) and devices.isdigit():  # the command line gives "3", a config file 3
+        devices = int(devices)
     data = strategy.get("init_args.data_parallel_size")
     tensor = strategy.get("init_args.tensor_parallel_size")
     sizes = (data, tensor, devices, nodes)
@@ -110,6 +113,14 @@ class TrainCLI(LightningCLI):
         """The callback that checkpoints on SIGTERM or SIGUSR1 (always on: it is not in the configs)."""
         callbacks = self.trainer_defaults["callbacks"]
         return next(callback for callback in callbacks if isinstance(callback, PreemptionCheckpoint))
+
+    def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
+        """Parse the command line; a checkpoint file given is checked before Lightning reads its settings."""
+        super().parse_arguments(parser, args)
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if ckpt_path is not None and ckpt_path not in ("last", "best"):
+            check_checkpoint(Path(ckpt_path))
 
     def before_instantiate_classes(self) -> None:
         """Check the parallel layout; for ``fit``, pick up where a preempted run of this config stopped."""

@@ -1,0 +1,115 @@
+"""A run stopped by its cluster resumes where it stopped, into the same tracker run, to the same result.
+
+The command line is started as a user starts it; the signal comes from outside, as `docker stop`, a Kubernetes
+eviction or SLURM's warning (SIGUSR1) sends it.
+"""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+{%- if cookiecutter.tracker == "mlflow" %}
+from mlflow.tracking import MlflowClient
+{%- endif %}
+
+from {{ cookiecutter.package_name }}.preemption import EXIT_PREEMPTED
+{%- if cookiecutter.tracker == "mlflow" %}
+from {{ cookiecutter.package_name }}.tracking import EXPERIMENT_NAME
+{%- endif %}
+
+pytestmark = pytest.mark.slow
+TRAIN = str(Path(sys.executable).with_name("{{ cookiecutter.project_slug }}-train"))
+# Small batches make epochs long enough for a signal to land in the middle of one.
+OPTIONS = ("--trainer.max_epochs=3", "--data.batch_size=16")
+
+
+def command(configs: Path, *options: str) -> list[str]:
+    return [TRAIN, "fit", "--config", str(configs / "default.yaml"), *OPTIONS, *options]
+
+
+def final_weights(root: Path) -> dict[str, torch.Tensor]:
+    # Where the trainer writes it (a tracker may keep a copy of its own, under mlartifacts/).
+    (last,) = (path for path in root.glob("**/checkpoints/last.ckpt") if "mlartifacts" not in path.parts)
+    state: dict[str, torch.Tensor] = torch.load(last, map_location="cpu", weights_only=False)["state_dict"]
+    return state
+
+
+def preempt_and_resume(command: list[str], root: Path, signum: signal.Signals) -> None:
+    """Train in ``root``, send ``signum`` in the middle of epoch two, then start the same command again."""
+    root.mkdir()
+    process = subprocess.Popen(command, cwd=root, stderr=subprocess.PIPE, text=True)  # noqa: S603
+    deadline = time.monotonic() + 240
+    while not any(root.glob("**/checkpoints/*.ckpt")):  # the first epoch's checkpoint: epoch two has begun
+        assert process.poll() is None, "training ended before its first checkpoint"
+        assert time.monotonic() < deadline, "no checkpoint after four minutes"
+        time.sleep(0.05)
+    process.send_signal(signum)
+    _, log = process.communicate(timeout=300)
+    assert process.returncode == EXIT_PREEMPTED, log[-2000:]
+    (record,) = root.glob("**/preempted/*.json")
+    saved = root / json.loads(record.read_text())["checkpoint"]  # relative to where training runs
+    checkpoint = torch.load(saved, weights_only=False)
+    assert checkpoint["ClassificationData"]["batches"] > 0  # stopped in the middle of an epoch
+
+    resumed = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600, check=False)  # noqa: S603
+
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming the preempted run of this config" in resumed.stderr
+    assert not list(root.glob("**/preempted/*"))  # the finished run cleared its record and checkpoint
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, torch.Tensor]:
+    """The final weights of the same training, never stopped."""
+    root = tmp_path_factory.mktemp("uninterrupted")
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    never_stopped = command(configs, "--trainer.logger=false")
+    subprocess.run(never_stopped, cwd=root, check=True, capture_output=True, timeout=600)  # noqa: S603
+    return final_weights(root)
+
+
+# Deterministic mode on one CPU process: the resumed run performs the same operations in the same order on the
+# same data and random numbers as the uninterrupted one, so its weights are the very same bits.
+
+
+def test_sigterm_preempts_and_the_next_start_resumes_to_the_same_weights(
+    configs: Path, tmp_path: Path, uninterrupted: dict[str, torch.Tensor]
+) -> None:
+    preempt_and_resume(command(configs, "--trainer.logger=false"), tmp_path / "run", signal.SIGTERM)
+
+    weights = final_weights(tmp_path / "run")
+    assert all(torch.equal(weights[name], value) for name, value in uninterrupted.items())
+{%- if cookiecutter.tracker == "mlflow" %}
+
+
+def test_sigusr1_preempts_and_the_resumed_run_continues_the_same_mlflow_run(
+    configs: Path, tmp_path: Path, uninterrupted: dict[str, torch.Tensor]
+) -> None:
+    preempt_and_resume(command(configs), tmp_path / "run", signal.SIGUSR1)
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'run' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+    assert experiment is not None
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED"
+    steps = [metric.step for metric in client.get_metric_history(run.info.run_id, "train/loss_epoch")]
+    assert len(steps) == 3  # one value per epoch, none twice
+    assert steps == sorted(steps)
+    weights = final_weights(tmp_path / "run")
+    assert all(torch.equal(weights[name], value) for name, value in uninterrupted.items())
+{%- else %}
+
+
+def test_sigusr1_preempts_and_the_next_start_resumes_to_the_same_weights(
+    configs: Path, tmp_path: Path, uninterrupted: dict[str, torch.Tensor]
+) -> None:
+    preempt_and_resume(command(configs, "--trainer.logger=false"), tmp_path / "run", signal.SIGUSR1)
+
+    weights = final_weights(tmp_path / "run")
+    assert all(torch.equal(weights[name], value) for name, value in uninterrupted.items())
+{%- endif %}
