@@ -116,6 +116,17 @@ def test_fsdp_saves_sharded_checkpoints_that_consolidate_resume_and_match_one_pr
     assert torch.load(again, weights_only=False)["global_step"] == 10  # five more steps, not ten
 
 
+def test_fsdp_debug_run_hands_the_tracker_the_whole_model(configs: Path, tmp_path: Path) -> None:
+    # The debug config keeps no checkpoint: the sharded weights are gathered in memory for the tracker.
+    debug, fsdp = configs / "debug.yaml", configs / "strategy" / "fsdp.yaml"
+    command = [TRAIN, "fit", f"--config={debug}", f"--config={fsdp}", "--trainer.accelerator=cpu"]
+
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)  # noqa: S603
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "test/acc" in done.stdout
+
+
 def test_consolidating_refuses_to_overwrite_and_names_what_is_wrong(tmp_path: Path) -> None:
     existing = tmp_path / "model.ckpt"
     existing.write_bytes(b"keep me")

@@ -32,6 +32,8 @@ from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
+from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+from torch.distributed.fsdp import FSDPModule
 
 from {{ cookiecutter.package_name }} import tracking
 from {{ cookiecutter.package_name }}.checkpoints import consolidate, default_output, is_sharded
@@ -170,20 +172,30 @@ class TrainCLI(LightningCLI):
         """The trained model in one piece, on the processes that need it.
 
         That is the model itself; or, after sharded training, its best checkpoint gathered into one file
-        (``*-full.ckpt``) and loaded on rank zero, and None on the other processes.
+        (``*-full.ckpt``), or its final weights when there is no checkpoint, loaded on rank zero; None on
+        the other processes.
         """
-        if not best or not is_sharded(best):
-            model: LightningModule = self.model
+        model: LightningModule = self.model
+        if not isinstance(model, Classifier) or not isinstance(model.net, FSDPModule):
             return model
-        self.trainer.strategy.barrier("sharded checkpoint written")
-        whole = None
-        if self.trainer.is_global_zero:
-            full = default_output(Path(best))
-            if not full.exists():
-                consolidate(best, full)
-            whole = Classifier.load_from_checkpoint(full, map_location="cpu")
-        self.trainer.strategy.barrier("consolidated")
-        return whole if isinstance(whole, LightningModule) else None
+        whole: LightningModule | None = None
+        if best and is_sharded(best):
+            self.trainer.strategy.barrier("sharded checkpoint written")
+            if self.trainer.is_global_zero:
+                full = default_output(Path(best))
+                if not full.exists():
+                    consolidate(best, full)
+                whole = Classifier.load_from_checkpoint(full, map_location="cpu")
+        else:  # no checkpoint to gather from (checkpointing off): gather the weights, on every process
+            options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+            weights = get_model_state_dict(model, options=options)
+            if self.trainer.is_global_zero:
+                # The constructor's own arguments (LightningCLI adds a private key of its own).
+                arguments = {key: value for key, value in model.hparams.items() if not key.startswith("_")}
+                whole = Classifier(**arguments)
+                whole.load_state_dict(weights)
+        self.trainer.strategy.barrier("gathered")
+        return whole
 
     def validate(self, model: LightningModule, ckpt_path: str | Path | None = None, **kwargs: Any) -> None:
         """``Trainer.validate``, with ``--ckpt_path last|best`` resolved."""
