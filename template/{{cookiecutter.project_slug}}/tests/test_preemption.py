@@ -77,13 +77,23 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, torch.T
 # same data and random numbers as the uninterrupted one, so its weights are the very same bits.
 
 
-def test_sigterm_preempts_and_the_next_start_resumes_to_the_same_weights(
-    configs: Path, tmp_path: Path, uninterrupted: dict[str, torch.Tensor]
-) -> None:
-    preempt_and_resume(command(configs, "--trainer.logger=false"), tmp_path / "run", signal.SIGTERM)
+def assert_same_weights(root: Path, expected: dict[str, torch.Tensor]) -> None:
+    weights = final_weights(root)
+    assert all(torch.equal(weights[name], value) for name, value in expected.items())
 
-    weights = final_weights(tmp_path / "run")
-    assert all(torch.equal(weights[name], value) for name, value in uninterrupted.items())
+
+{% if cookiecutter.tracker == "mlflow" -%}
+# SIGUSR1 is tried with the tracker on, below.
+@pytest.mark.parametrize("signum", [signal.SIGTERM], ids=["SIGTERM"])
+{%- else -%}
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1], ids=["SIGTERM", "SIGUSR1"])
+{%- endif %}
+def test_a_preempted_run_resumes_by_itself_to_the_same_weights(
+    configs: Path, tmp_path: Path, uninterrupted: dict[str, torch.Tensor], signum: signal.Signals
+) -> None:
+    preempt_and_resume(command(configs, "--trainer.logger=false"), tmp_path / "run", signum)
+
+    assert_same_weights(tmp_path / "run", uninterrupted)
 {%- if cookiecutter.tracker == "mlflow" %}
 
 
@@ -100,16 +110,5 @@ def test_sigusr1_preempts_and_the_resumed_run_continues_the_same_mlflow_run(
     steps = [metric.step for metric in client.get_metric_history(run.info.run_id, "train/loss_epoch")]
     assert len(steps) == 3  # one value per epoch, none twice
     assert steps == sorted(steps)
-    weights = final_weights(tmp_path / "run")
-    assert all(torch.equal(weights[name], value) for name, value in uninterrupted.items())
-{%- else %}
-
-
-def test_sigusr1_preempts_and_the_next_start_resumes_to_the_same_weights(
-    configs: Path, tmp_path: Path, uninterrupted: dict[str, torch.Tensor]
-) -> None:
-    preempt_and_resume(command(configs, "--trainer.logger=false"), tmp_path / "run", signal.SIGUSR1)
-
-    weights = final_weights(tmp_path / "run")
-    assert all(torch.equal(weights[name], value) for name, value in uninterrupted.items())
+    assert_same_weights(tmp_path / "run", uninterrupted)
 {%- endif %}
