@@ -25,7 +25,7 @@ TEMPLATE = {
 }
 
 # Deepest first, so a parent is empty once its conditional children are gone.
-CONDITIONAL_DIRECTORIES = (".github/workflows", ".github", "docker")
+CONDITIONAL_DIRECTORIES = (".github/workflows", ".github", "docker", "launch/slurm", "launch")
 
 
 def remove_empty_directories(project: Path) -> list[str]:
