@@ -22,10 +22,12 @@ import pathspec
 
 from fsdl_check.model import ProjectKind
 from fsdl_check.parsing.dockerfile import Dockerfile, is_dockerfile_name, parse_dockerfile
+from fsdl_check.parsing.kubernetes import Manifests, read_manifests
 from fsdl_check.parsing.notebook import Notebook, parse_notebook
 from fsdl_check.parsing.parallel import MIN_MODULES_FOR_WORKERS, parse_modules
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.requirements import RequirementsFile, parse_requirements
+from fsdl_check.parsing.sbatch import SbatchScript, has_directives, is_candidate, parse_sbatch
 from fsdl_check.parsing.tomlfile import TomlDoc, parse_toml
 from fsdl_check.parsing.workflow import Workflow
 from fsdl_check.parsing.yamlfile import YamlDoc, parse_yaml
@@ -336,6 +338,25 @@ class Repo:
             if not f.symlink and is_dockerfile_name(f.name) and (text := self.text(f.path)) is not None:
                 out.append(parse_dockerfile(f.path, text))
         return out
+
+    @cached_property
+    def sbatch_scripts(self) -> list[SbatchScript]:
+        """SLURM batch scripts: files of any name but documentation, code and data (`.sh`, `.sbatch`, `.slurm`, none)
+        whose leading comment block has `#SBATCH` lines (see `parsing.sbatch`)."""
+        out = []
+        for f in self.files:
+            if f.symlink or not is_candidate(f.name, f.suffix):
+                continue
+            text = self.text(f.path)
+            if text is not None and has_directives(text):
+                out.append(parse_sbatch(f.path, text))
+        return out
+
+    @cached_property
+    def kubernetes(self) -> Manifests:
+        """Kubernetes objects and kustomizations from the YAML files (see `parsing.kubernetes`)."""
+        charts = [p.rpartition("/")[0] for p in self.paths if p == "Chart.yaml" or p.endswith("/Chart.yaml")]
+        return read_manifests(self.yaml_files, charts)
 
     @cached_property
     def yaml_files(self) -> list[YamlDoc]:
