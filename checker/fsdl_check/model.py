@@ -45,6 +45,8 @@ class Area(enum.Enum):
     GA = "CI hygiene"
     EX = "experiment tracking"
     DK = "containers"
+    KS = "Kubernetes jobs"
+    SL = "SLURM"
     DT = "distributed training"
     FC = "fsdl-check itself"
 

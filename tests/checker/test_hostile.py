@@ -23,6 +23,9 @@ from fsdl_check.config import Config
 from fsdl_check.engine import Report, audit
 from fsdl_check.model import ProjectKind
 from fsdl_check.parsing.dockerfile import parse_dockerfile, parse_dockerignore
+from fsdl_check.parsing.kubernetes import read_manifests
+from fsdl_check.parsing.sbatch import parse_sbatch
+from fsdl_check.parsing.yamlfile import parse_yaml
 
 GB = 1024**3
 # Built at run time so this file itself holds no token-shaped literal.
@@ -299,3 +302,69 @@ def test_a_dockerignore_that_would_backtrack_is_matched_in_bounded_time() -> Non
     results = [ignore.excludes(path) for path in ("a" * 60, "data/raw/train.csv", "a/" * 30 + "b")]
     assert time.perf_counter() - started < 5
     assert all(isinstance(r, bool) for r in results)
+
+
+# -- batch scripts and Kubernetes manifests that would make a careless reader slow ------------------------------------
+SBATCH_BOMBS = {
+    "directives": "#!/bin/bash\n" + "#SBATCH -N 1 -n 2 --gres=gpu:4 --signal=B:USR1@90\n" * 200_000,
+    "continuations": "#SBATCH -t 1\nsrun python train.py \\\n" + "  --x \\\n" * 200_000,
+    "open quote": '#SBATCH -t 1\npython -c "\n' + "srun python x.py\n" * 200_000,
+    "commands": "#SBATCH -t 1\n" + "srun python train.py & " * 100_000 + "\n",
+    "traps": "#SBATCH --signal=B:USR1\n" + "trap 'x' USR1 TERM\n" * 200_000,
+    "binary-ish": "#SBATCH -t 1\n" + "\ufffd\x01'\"`$(" * 300_000 + "\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SBATCH_BOMBS))
+def test_hostile_batch_scripts_are_read_in_a_moment(name: str, tmp_path: Path) -> None:
+    text = SBATCH_BOMBS[name]
+    started = time.perf_counter()
+    parse_sbatch("job.sbatch", text)
+    assert time.perf_counter() - started < 5, f"{name}: parsing took too long"
+    (tmp_path / "job.sbatch").write_text(text)
+    (tmp_path / "train.py").write_text("import lightning\n")
+    started = time.perf_counter()
+    report = audit(tmp_path, Config(select=("SL",), project_kind=ProjectKind.TRAINING))
+    assert time.perf_counter() - started < 10, f"{name}: the SL rules took too long"
+    assert all(f.line is None or f.line >= 1 for f in report.findings)
+
+
+def _deep(depth: int) -> str:
+    return "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: a\n      env: " + "[" * depth + "]" * depth
+
+
+K8S_BOMBS = {
+    "alias bomb": "apiVersion: v1\nkind: Pod\n" + billion_laughs().replace("job:", "spec:\n  containers:\n  x:"),
+    "shared containers": "c: &c {name: a, image: x, env: [{name: PASSWORD, value: 'hunter2-Xk9qLm3vPz7Rt'}]}\n"
+    + "---\napiVersion: v1\nkind: Pod\nspec:\n  containers: ["
+    + ", ".join(["*c"] * 5000)
+    + "]\n",
+    "deep nesting": _deep(5000),
+    "documents": "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {template: {spec: {containers: []}}}\n---\n"
+    * 30_000,
+    "many patches": "",
+}
+
+
+@pytest.mark.parametrize("name", sorted(K8S_BOMBS))
+def test_hostile_manifests_are_read_in_a_moment(name: str, tmp_path: Path) -> None:
+    text = K8S_BOMBS[name]
+    files = {"k8s/job.yaml": text}
+    if name == "many patches":  # every patch targets every Job: variants must stay bounded
+        job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j%d}\nspec:\n  template: {spec: {containers: [{name: a}]}}\n"
+        files = {"k8s/jobs.yaml": "---\n".join(job % i for i in range(300))}
+        files["k8s/kustomization.yaml"] = "resources: [jobs.yaml]\npatches:\n" + "".join(
+            f"  - target: {{kind: Job}}\n    patch: '[{{op: add, path: /spec/backoffLimit, value: {i}}}]'\n"
+            for i in range(300)
+        )
+    started = time.perf_counter()
+    read_manifests([parse_yaml(path, content) for path, content in files.items()])
+    assert time.perf_counter() - started < 10, f"{name}: reading took too long"
+    for path, content in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(content)
+    (tmp_path / "data.py").write_text("DataLoader(ds, num_workers=4)\n")
+    started = time.perf_counter()
+    report = audit(tmp_path, Config(select=("KS",), project_kind=ProjectKind.TRAINING))
+    assert time.perf_counter() - started < 30, f"{name}: the KS rules took too long"
+    assert all(f.line is None or f.line >= 1 for f in report.findings)
