@@ -25,7 +25,24 @@ TEMPLATE = {
 }
 
 # Deepest first, so a parent is empty once its conditional children are gone.
-CONDITIONAL_DIRECTORIES = (".github/workflows", ".github", "docker", "launch/slurm", "launch")
+CONDITIONAL_DIRECTORIES = (
+    ".github/workflows",
+    ".github",
+    "docker",
+    "launch/slurm",
+    "launch/k8s/gpu",
+    "launch/k8s/job-gpu",
+    "launch/k8s/trainjob-gpu",
+    "launch/k8s/pytorchjob-gpu",
+    "launch/k8s/image",
+    "launch/k8s/shared",
+    "launch/k8s/job",
+    "launch/k8s/trainjob",
+    "launch/k8s/pytorchjob",
+    "launch/k8s/smoke",
+    "launch/k8s",
+    "launch",
+)
 
 
 def remove_empty_directories(project: Path) -> list[str]:

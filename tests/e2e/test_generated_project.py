@@ -25,13 +25,14 @@ import sys
 import sysconfig
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mlflow.tracking import MlflowClient
+from slurm_cluster import SlurmCluster, missing_programs, start_cluster
 
 pytestmark = pytest.mark.e2e
 
@@ -414,3 +415,116 @@ def test_demo_app_serves_the_registered_champion_in_a_browser(project: Project, 
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+# -- SLURM: the project's launch/slurm/ on a real single-node cluster ---------------------------------------------
+# The node is this machine (2 CPUs in CI), so jobs ask for 1 CPU and 2 GB per task; everything else is the
+# script's own defaults, submitted as the project's README says.
+SLURM_RESOURCES = {"CPUS_PER_TASK": "1", "MEM": "2G"}
+SLURM_JOB_TIMEOUT_S = 600
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmCluster]:
+    missing = missing_programs()
+    assert not missing, f"SLURM is not installed (apt-get install slurmctld slurmd slurm-client munge): {missing}"
+    cluster = start_cluster(tmp_path_factory.mktemp("slurm"))
+    yield cluster
+    cluster.stop()
+
+
+def submit(project: Project, slurm: SlurmCluster, command: list[str], **settings: str) -> tuple[str, str]:
+    """Run a submission command in the project with SLURM's client configured; its job id and its output."""
+    env = {**project.env, **slurm.env, **SLURM_RESOURCES, **settings}
+    done = subprocess.run(command, cwd=project.root, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    match = re.search(r"^submitted job (\d+)", done.stdout, re.MULTILINE)
+    assert match, done.stdout
+    return match.group(1), done.stdout
+
+
+def slurm_run(project: Project, job: str) -> Any:
+    """The MLflow run that a SLURM job recorded (runs carry the job id as a tag)."""
+    client = MlflowClient(f"sqlite:///{project.root / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name(SLUG)
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id], filter_string=f"tags.slurm_job_id = '{job}'")
+    assert len(runs) == 1, f"job {job} recorded {len(runs)} MLflow runs"
+    return runs[0]
+
+
+@pytest.mark.parametrize("project", ["mlflow-github-app"], indirect=True)
+def test_make_slurm_trains_a_two_task_ddp_job_to_completion(project: Project, slurm: SlurmCluster) -> None:
+    job, printed = submit(
+        project, slurm, ["make", "slurm", "CONFIG=configs/default.yaml", "STRATEGY=ddp"], TASKS_PER_NODE="2"
+    )
+    log = project.root / "outputs" / "slurm" / f"{SLUG}-{job}.out"
+    assert f"log     {log}" in printed and f"slurm_job_id={job}" in printed
+    record = slurm.wait_for_job(job, SLURM_JOB_TIMEOUT_S)
+    output = log.read_text()
+    assert record["JobState"] == "COMPLETED" and record["ExitCode"] == "0:0", output[-6000:]
+    assert f"job {job} (restart 0) on {slurm.node}: 1 node(s) x 2 task(s)" in output
+    assert "MEMBER: 1/2" in output and "MEMBER: 2/2" in output  # two ranks, one per SLURM task
+
+    run = slurm_run(project, job)
+    assert run.info.status == "FINISHED" and run.data.metrics["val/acc"] > 0.8
+    client = MlflowClient(f"sqlite:///{project.root / 'mlflow.db'}")
+    assert {a.path for a in client.list_artifacts(run.info.run_id, "checkpoints")} >= {"checkpoints/best.ckpt"}
+    checkpoints = project.root / "outputs" / run.info.experiment_id / run.info.run_id / "checkpoints"
+    assert (checkpoints / "last.ckpt").is_file()
+    assert project.run("git", "status", "--porcelain").stdout == ""  # the log and the runs are git-ignored
+
+
+@pytest.mark.parametrize("project", ["mlflow-github-app"], indirect=True)
+def test_slurm_job_warned_before_its_end_requeues_and_resumes_the_same_run(
+    project: Project, slurm: SlurmCluster
+) -> None:
+    command = ["launch/slurm/submit.sh", "fit", "--config", "configs/default.yaml", "--config"]
+    job, _ = submit(project, slurm, [*command, "configs/strategy/ddp.yaml"], TASKS_PER_NODE="2")
+    # Once the first epoch is checkpointed, send what SLURM sends before a time limit: SIGUSR1 to the batch shell.
+    deadline = time.monotonic() + SLURM_JOB_TIMEOUT_S
+    while not list(project.root.glob("outputs/*/*/checkpoints/last.ckpt")) or not _job_has_run(project, job):
+        assert time.monotonic() < deadline and slurm.job(job).get("JobState") in ("PENDING", "RUNNING")
+        time.sleep(0.5)
+    signalled = slurm.client("scancel", "--signal=USR1", "--batch", job)
+    assert signalled.returncode == 0, signalled.stderr
+
+    record = slurm.wait_for_job(job, SLURM_JOB_TIMEOUT_S)
+    output = (project.root / "outputs" / "slurm" / f"{SLUG}-{job}.out").read_text()
+    assert record["JobState"] == "COMPLETED" and record["Restarts"] == "1", output[-6000:]
+    first, _, second = output.partition(f"job {job} (restart 1)")
+    assert "Exited with exit code 75" in first and f"requeueing job {job}" in first
+    assert "resuming the preempted run of this config" in second
+    run = slurm_run(project, job)  # one run, continued after the restart, not a second one
+    assert run.info.status == "FINISHED"
+    assert not list(project.root.glob("outputs/preempted/*.json"))  # the record goes once the run is done
+
+
+def _job_has_run(project: Project, job: str) -> bool:
+    """Whether this job's training has written a checkpoint (the glob above may match an earlier job's)."""
+    try:
+        return slurm_run(project, job).info.run_id in {
+            path.parts[-3] for path in project.root.glob("outputs/*/*/checkpoints/last.ckpt")
+        }
+    except AssertionError:
+        return False
+
+
+@pytest.mark.parametrize("project", ["mlflow-github-app"], indirect=True)
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"PARTITION": "nowhere"}, "Invalid partition name specified"),
+        ({"TASKS_PER_NODE": "64"}, "Requested node configuration is not available"),
+    ],
+    ids=["unknown-partition", "more-tasks-than-the-node-has"],
+)
+def test_a_slurm_submission_the_scheduler_refuses_fails_at_once_with_its_message(
+    project: Project, slurm: SlurmCluster, settings: dict[str, str], message: str
+) -> None:
+    env = {**project.env, **slurm.env, **SLURM_RESOURCES, **settings}
+    started = time.monotonic()
+    done = subprocess.run(["make", "slurm"], cwd=project.root, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and message in done.stderr, done.stdout + done.stderr
+    assert time.monotonic() - started < 30
+    assert slurm.client("squeue", "--noheader").stdout.strip() == ""  # nothing was queued

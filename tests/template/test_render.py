@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import itertools
 import json
+import os
 import re
 import subprocess
 import sysconfig
@@ -55,8 +56,11 @@ def pairwise_cover() -> list[dict[str, Any]]:
                 "ci": FACTORS["ci"][(b + 2 * c) % 3],
                 "demo_app": FACTORS["demo_app"][(b + c) % 2],
                 "container": CONTAINERS[b % 3],
+                "slurm": (b + 2 * c) % 2 == 0,
             }
         )
+        if rows[-1]["container"] != "none":  # Kubernetes needs an image; without one the question is not asked
+            rows[-1]["kubernetes"] = (b + c) % 2 == 1
     return rows
 
 
@@ -174,6 +178,8 @@ def test_conditional_files_follow_the_answers(case: str, rendered: Callable[[str
         ".gitlab-ci.yml": ci == "gitlab",
         "renovate.json": ci != "github",
         f"src/{package}/app.py": answers["demo_app"],
+        "launch/slurm/train.sbatch": answers["slurm"],
+        "launch/slurm/submit.sh": answers["slurm"],
     }
     for rel in ("README.md", "LICENSE", ".gitignore", ".pre-commit-config.yaml", "pyproject.toml", "Makefile"):
         expected[rel] = True
@@ -182,12 +188,35 @@ def test_conditional_files_follow_the_answers(case: str, rendered: Callable[[str
     actual = {rel: (project / rel).is_file() for rel in expected}
     assert actual == expected
     assert (project / ".github").exists() == (ci == "github"), "an empty .github folder was left behind"
+    kubernetes = answers.get("kubernetes", False)  # not asked, so not recorded, without a container image
+    assert (project / "launch" / "k8s").is_dir() == kubernetes
+    assert (project / "launch").exists() == (answers["slurm"] or kubernetes), "an empty launch/ folder was left behind"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_launch_scripts_pass_shellcheck(case: str, rendered: Callable[[str], Path]) -> None:
+    """Every shell script a project runs (Debian's shellcheck package; `.ci/run` installs it)."""
+    project = rendered(case)
+    scripts = sorted(
+        path
+        for path in project_files(project)
+        if path.suffix in (".sh", ".sbatch") or path.read_bytes().startswith((b"#!/bin/bash", b"#!/usr/bin/env bash"))
+    )
+    if answers_of(project)["slurm"]:
+        assert {path.name for path in scripts} >= {"train.sbatch", "submit.sh"}
+    for script in scripts:
+        assert os.access(script, os.X_OK), f"{script.relative_to(project)} is not executable"
+    if scripts:
+        checked = subprocess.run(["shellcheck", "--shell=bash", *map(str, scripts)], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_answers_reach_the_project(case: str, rendered: Callable[[str], Path]) -> None:
     project = rendered(case)
     given = case_answers(case)
+    if given.get("container") == "none":  # not asked (Copier records no answer) without a container image
+        given.pop("kubernetes", None)
     answers = answers_of(project)
     assert {k: answers[k] for k in given} == given
     assert Path(answers["_src_path"]).is_absolute()

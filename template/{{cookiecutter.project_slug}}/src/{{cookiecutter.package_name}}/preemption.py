@@ -1,10 +1,10 @@
 """Preemption: a run that its cluster stops saves where it is, and the next start carries on from there.
 
 Clusters stop jobs with a warning first. Kubernetes (on eviction), ``docker stop`` and most schedulers send
-SIGTERM, then SIGKILL after a grace period; SLURM sends SIGUSR1 ahead of the time limit when the job asks
-for it (``#SBATCH --signal=USR1@90``). On either signal, training finishes the optimizer step under way,
-every process saves the checkpoint (a safe point: weights, optimizer, schedule, data position and random
-state agree), and the command exits with :data:`EXIT_PREEMPTED`.
+SIGTERM, then SIGKILL after a grace period; SLURM sends SIGUSR1 ahead of the time limit when the job asks for
+it (``--signal=B:USR1@90``, which an sbatch script passes on to its job step). On either signal, training
+finishes the optimizer step under way, every process saves the checkpoint (a safe point: weights, optimizer,
+schedule, data position and random state agree), and the command exits with :data:`EXIT_PREEMPTED`.
 
 The checkpoint and a small record beside it go to ``<trainer.default_root_dir>/preempted/<config key>``,
 where the key is a digest of the resolved config. The next ``fit`` with the same config finds the record,
