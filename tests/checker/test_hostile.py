@@ -340,8 +340,8 @@ K8S_BOMBS = {
     + ", ".join(["*c"] * 5000)
     + "]\n",
     "deep nesting": _deep(5000),
-    "documents": "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {template: {spec: {containers: []}}}\n---\n"
-    * 30_000,
+    "documents": "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec: {template: {spec: {containers: []}}}\n"
+    "---\n" * 30_000,
     "many patches": "",
 }
 
@@ -351,7 +351,8 @@ def test_hostile_manifests_are_read_in_a_moment(name: str, tmp_path: Path) -> No
     text = K8S_BOMBS[name]
     files = {"k8s/job.yaml": text}
     if name == "many patches":  # every patch targets every Job: variants must stay bounded
-        job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j%d}\nspec:\n  template: {spec: {containers: [{name: a}]}}\n"
+        job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j%d}\n"
+        job += "spec:\n  template: {spec: {containers: [{name: a}]}}\n"
         files = {"k8s/jobs.yaml": "---\n".join(job % i for i in range(300))}
         files["k8s/kustomization.yaml"] = "resources: [jobs.yaml]\npatches:\n" + "".join(
             f"  - target: {{kind: Job}}\n    patch: '[{{op: add, path: /spec/backoffLimit, value: {i}}}]'\n"

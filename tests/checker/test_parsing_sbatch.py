@@ -154,3 +154,9 @@ def test_the_repo_finds_batch_scripts_by_content(tmp_path: Path) -> None:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     assert sorted(s.path for s in Repo(tmp_path).sbatch_scripts) == ["launch/train.sbatch", "run.slurm", "scripts/job"]
+
+
+def test_srun_held_in_a_variable() -> None:
+    text = '#SBATCH -t 1\nlaunch=(srun --kill-on-bad-exit=1)\nSRUN="srun -l"\n'
+    text += '"${launch[@]}" python t.py\n$SRUN python t.py\n'
+    assert [la.srun for la in parse_sbatch("j", text).trainer_launches] == [True, True]

@@ -401,8 +401,12 @@ def _strip_comment(text: str) -> str:
     return text
 
 
-def _launch(words: list[str], line: int, background: bool) -> Launch | None:
-    """The launch a command's words make, if any (see the module docstring)."""
+_SRUN_VARIABLE = re.compile(r"^\s*(?:export\s+|local\s+|readonly\s+)?([A-Za-z_]\w*)=\(?[\"']?(?:\S*/)?srun\b", re.M)
+
+
+def _launch(words: list[str], line: int, background: bool, srun_names: frozenset[str] = frozenset()) -> Launch | None:
+    """The launch a command's words make, if any (see the module docstring); `srun_names` are variables that hold
+    an srun command line (`launch=(srun --kill-on-bad-exit=1)` used as `"${launch[@]}"`)."""
     exec_ = srun = False
     index = 0
     while index < len(words):
@@ -410,7 +414,7 @@ def _launch(words: list[str], line: int, background: bool) -> Launch | None:
         base = posixpath.basename(word)
         if _ASSIGNMENT.match(word):
             index += 1
-        elif base == "srun" or base.endswith("srun}") or word in ("$SRUN", "${SRUN}"):
+        elif base == "srun" or base.endswith("srun}") or word in ("$SRUN", "${SRUN}") or _variable(word) in srun_names:
             srun = True
             index += 1
             while index < len(words) and words[index].startswith("-"):
@@ -448,6 +452,12 @@ def _launch(words: list[str], line: int, background: bool) -> Launch | None:
     return launch if srun or launch.trains else None
 
 
+def _variable(word: str) -> str:
+    """`NAME` for `$NAME`, `${NAME}` and `${NAME[@]}`; "" for any other word."""
+    match = re.fullmatch(r"\$\{?([A-Za-z_]\w*)(?:\[[@*]\])?\}?", word)
+    return match[1] if match else ""
+
+
 #: srun's long options without a value (the others take one, after `=` or as the next word).
 SRUN_FLAGS = frozenset({
     "exclusive", "overlap", "exact", "unbuffered", "label", "kill-on-bad-exit", "no-kill", "quiet", "verbose",
@@ -477,6 +487,7 @@ def parse_sbatch(path: str, text: str) -> SbatchScript:
     ignored: list[int] = []
     requeue_line: int | None = None
     waits: list[int] = []
+    srun_names = frozenset(_SRUN_VARIABLE.findall(text[:MAX_SCRIPT])) if "srun" in text else frozenset()
     if body_start is not None:
         for number, logical in _logical_lines(lines, body_start):
             if len(launches) >= MAX_COMMANDS:
@@ -500,7 +511,7 @@ def parse_sbatch(path: str, text: str) -> SbatchScript:
                 words = _words(piece.strip().lstrip("({").strip())
                 if words and words[0] == "wait":
                     waits.append(number)
-                found = _launch(words, number, background)
+                found = _launch(words, number, background, srun_names)
                 if found is not None:
                     launches.append(found)
     return SbatchScript(

@@ -34,8 +34,7 @@ from fsdl_check.parsing.yamlfile import LineDict, YamlDoc, line_of
 from fsdl_check.repo import Repo
 from fsdl_check.rules.vcs import line_at, literal_secret, looks_like_placeholder, mask, secret_variable, secrets_in
 
-JOB = "launch/k8s/base/job.yaml"
-TRAINJOB_FILE = "launch/k8s/base/trainjob.yaml"
+JOB = "launch/k8s/job/job.yaml"
 #: Resource names of GPUs that device plugins serve.
 VENDOR_GPUS = ("nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/i915", "gpu.intel.com/xe")
 #: Resource names people write for a GPU that no device plugin serves.
