@@ -515,7 +515,8 @@ def _job_has_run(project: Project, job: str) -> bool:
     ("settings", "message"),
     [
         ({"PARTITION": "nowhere"}, "Invalid partition name specified"),
-        ({"TASKS_PER_NODE": "64"}, "Requested node configuration is not available"),
+        # This cluster, like SLURM's default configuration, queues it (EnforcePartLimits=NO): submit.sh cancels it.
+        ({"TASKS_PER_NODE": "64"}, "can never start (PartitionConfig"),
     ],
     ids=["unknown-partition", "more-tasks-than-the-node-has"],
 )

@@ -4,7 +4,7 @@ its fix names that file, and where the file is what satisfies the practice, a pr
 The example answer files are rendered once for the module: `default` (GitHub Actions, Dependabot, CPU image), `full`
 (GitLab CI, Renovate, demo app, CUDA image) and `minimal` (no CI service, no image). A rule names the GitHub variant of
 a CI file; projects made for another CI service satisfy the same rule with that service's file, and projects without
-an image have no container files (they declare DK007 ignored instead).
+an image have no container files (they declare DK007 ignored instead); nor, without a launcher, launch files.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ EXAMPLES = ("default", "full", "minimal")
 ANSWERS: dict[str, dict[str, Any]] = {name: load_example(name) for name in EXAMPLES}
 #: The file each answer renders in place of the one a rule names (None: that answer renders no such file), by the
 #: question that decides it.
-VARIANTS: dict[str, tuple[str, dict[str, str | None]]] = {
+VARIANTS: dict[str, tuple[str, dict[str | bool, str | None]]] = {
     ".github/workflows/ci.yml": (
         "ci",
         {"github": ".github/workflows/ci.yml", "gitlab": ".gitlab-ci.yml", "none": None},
@@ -35,6 +35,8 @@ VARIANTS: dict[str, tuple[str, dict[str, str | None]]] = {
     ),
     "docker/Dockerfile": ("container", {"cpu": "docker/Dockerfile", "cuda": "docker/Dockerfile", "none": None}),
     ".dockerignore": ("container", {"cpu": ".dockerignore", "cuda": ".dockerignore", "none": None}),
+    "launch/slurm/train.sbatch": ("slurm", {True: "launch/slurm/train.sbatch", False: None}),
+    "launch/k8s/job/job.yaml": ("kubernetes", {True: "launch/k8s/job/job.yaml", False: None}),
 }
 #: Rules whose template file is what satisfies them: delete it from a generated project and the rule fires (or a
 #: rule it requires does), in the examples listed (a CI file only where there is a CI service). The other rules
