@@ -1,5 +1,6 @@
 # fsdl-stack: the two commands in README.md (`make demo`, `make test`) work on a machine that has only
-# Python 3.11+, pip, git and make. Everything installs into .venv/ on first use.
+# Python 3.11+, pip, git and make. Everything installs into .venv/ on first use; `make test` also installs the
+# Debian packages of the programs its tests drive (a browser, SLURM, shellcheck), as root or through sudo.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -31,10 +32,12 @@ setup: $(STAMP)  ## create .venv with fsdl-check, the template tools and the tra
 demo: setup  ## render examples/default.yml, train it on the CPU with MLflow, audit it
 	$(BIN)/python examples/demo.py
 
-test: setup  ## the whole test suite, end-to-end tests included
+test: setup  ## the whole test suite, end-to-end tests included (installs the system programs it drives first)
+	bash tests/system-packages.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: setup  ## the test suite without the slow end-to-end tests
+	bash tests/system-packages.sh
 	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 lint: setup  ## ruff, ruff format and mypy --strict on the checker and the tests

@@ -188,8 +188,10 @@ class _Evaluation:
 
     def _suppressions(self) -> list[Suppression]:
         found: list[Suppression] = []
+        # Batch scripts are shell whatever their name (`train`, `job.cmd`): `#` comments there too.
+        scripts = {script.path for script in self.repo.sbatch_scripts}
         for file in self.repo.files:
-            if file.symlink or not has_hash_comments(file.path):
+            if file.symlink or not (has_hash_comments(file.path) or file.path in scripts):
                 continue
             text = self.repo.text(file.path)
             if text:

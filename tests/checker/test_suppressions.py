@@ -174,3 +174,13 @@ def test_a_dockerfile_suppression_hides_a_container_finding(make_repo: MakeRepo)
     report = audit(root)
     result = next(r for r in report.results if r.code == "DK001")
     assert result.findings == [] and [f.line for f in result.suppressed] == [2]
+
+
+def test_a_batch_script_without_a_suffix_takes_suppressions(make_repo: MakeRepo, run_cli) -> None:
+    # `launch/train` is recognised by its #SBATCH header, not by a name: its `#` comments are comments too.
+    script = "#!/bin/bash\n#SBATCH --nodes=1  # fsdl: ignore[SL001] the partition's default time limit is ours\n"
+    root = make_repo({"launch/train": script + "srun python train.py\n"})
+    code, out, err = run_cli("--select", "SL001", "--format", "json", root)
+    assert err == "" and code == 0, out
+    result = rule(json.loads(out), "SL001")
+    assert result["status"] == "pass" and result["suppressed"], result
