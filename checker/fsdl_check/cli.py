@@ -11,7 +11,6 @@ import io
 import os
 import shutil
 import sys
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -95,12 +94,15 @@ def _fail(message: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.list_rules or args.explain:
+    if args.list_rules and args.explain is not None:
+        raise UsageError("--explain and --list-rules cannot be combined; give one of them")
+    if args.list_rules or args.explain is not None:
         return _catalogue(args)
     if args.statistics and args.format not in ("text", "concise", "json"):
         raise UsageError("--statistics works with --format text, concise or json")
     root = project_root(args.paths or ["."])
     config = _config(args, root)
+    _require_a_selected_rule(args, config)
 
     from fsdl_check.engine import audit
     from fsdl_check.reports import render, statistics
@@ -127,6 +129,8 @@ def _catalogue(args: argparse.Namespace) -> int:
     else:
         all_rules()
         code = args.explain.strip().upper()
+        if not code:
+            raise UsageError("argument --explain: no rule code given (see fsdl-check --list-rules)")
         if code not in REGISTRY:
             raise UsageError(f"unknown rule code {args.explain!r} (see fsdl-check --list-rules)")
         rule = REGISTRY[code]
@@ -190,16 +194,28 @@ def _config(args: argparse.Namespace, root: Path) -> configuration.Config:
     return base.override(**changes)
 
 
+def _require_a_selected_rule(args: argparse.Namespace, config: configuration.Config) -> None:
+    """An audit that can run no rule passes whatever the repository holds: that is a mistake, not a clean run."""
+    if any(config.selected(rule.code) for rule in all_rules()):
+        return
+    flags = [flag for flag, given in (("--select", args.select), ("--ignore", args.ignore)) if given]
+    where = " and ".join(flags) if flags else (config.source or "the configuration")
+    select = ", ".join((*config.select, *config.extend_select))
+    raise UsageError(
+        f"no rule is selected: select {select}, ignore {', '.join(config.ignore)} (from {where}) leave nothing to check"
+    )
+
+
 def _config_file(path: Path) -> configuration.Config:
     """Settings from an explicit file: a .fsdl-check.toml (keys at the top), or a pyproject.toml's table."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"--config: no such file: {path}") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise configuration.ConfigError(f"{path.name}: cannot read configuration: {exc}") from None
+    if not path.exists():
+        raise UsageError(f"--config: no such file: {path}")
+    data = configuration.read_toml(path)
     if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("fsdl-check", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise configuration.ConfigError(f"{path}: `tool` must be a table, not {type(tool).__name__}")
+        table = tool.get("fsdl-check", {})
         if not isinstance(table, dict):
             raise configuration.ConfigError(f"{path}: [tool.fsdl-check] must be a table")
         return configuration.parse(table, f"{path.name} [tool.fsdl-check]")

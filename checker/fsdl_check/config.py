@@ -6,10 +6,13 @@ exit code 2. Command-line flags are applied on top with `Config.override`.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import pathspec
 
 from fsdl_check.model import ProjectKind, Severity, all_rules
 
@@ -79,7 +82,7 @@ def load(root: Path) -> Config:
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         try:
-            table = _read_toml(pyproject).get("tool", {}).get("fsdl-check")
+            table = fsdl_table(_read_toml(pyproject))
         except ConfigError:
             return Config()  # a broken pyproject is a finding (FC002), not a configuration error
         if isinstance(table, dict):
@@ -87,6 +90,17 @@ def load(root: Path) -> Config:
         if table is not None:
             raise ConfigError("pyproject.toml: [tool.fsdl-check] must be a table")
     return Config()
+
+
+def fsdl_table(data: dict[str, Any]) -> Any:
+    """The `[tool.fsdl-check]` value of a parsed pyproject.toml, None when absent (also when `tool` is no table)."""
+    tool = data.get("tool")
+    return tool.get("fsdl-check") if isinstance(tool, dict) else None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A configuration file's table; any problem reading or parsing it is a one-line `ConfigError`."""
+    return _read_toml(path)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -106,7 +120,10 @@ def parse(table: dict[str, Any], source: str) -> Config:
     for key in ("select", "extend-select", "exclude"):
         if key in table:
             values = _str_list(table[key], f"{source}: {key}")
-            if key != "exclude":
+            if key == "exclude":
+                for pattern in values:
+                    _check_pattern(pattern, f"{source}: exclude")
+            else:
                 values = _codes(values, f"{source}: {key}")
             kwargs[key.replace("-", "_")] = tuple(values)
     if "ignore" in table:
@@ -116,7 +133,9 @@ def parse(table: dict[str, Any], source: str) -> Config:
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: per-path-ignores must be a table of pattern = [codes]")
         kwargs["per_path_ignores"] = {
-            str(pattern): tuple(_codes(_str_list(codes, f"{source}: per-path-ignores.{pattern}"), source))
+            _check_pattern(pattern, f"{source}: per-path-ignores"): tuple(
+                _codes(_str_list(codes, f"{source}: per-path-ignores.{pattern}"), source)
+            )
             for pattern, codes in value.items()
         }
     if "severity" in table:
@@ -167,6 +186,16 @@ def _severity(value: Any, where: str) -> Severity:
         return Severity.parse(str(value))
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+
+
+def _check_pattern(pattern: str, where: str) -> str:
+    """`pattern` when it is a gitwildmatch pattern pathspec can compile, else a `ConfigError` naming it."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error) as exc:  # pathspec's GitIgnorePatternError; a bad range such as `[z-a]`
+        reason = str(exc).partition(" at position")[0] if isinstance(exc, re.error) else "not a pattern"
+        raise ConfigError(f"{where}: invalid pattern {pattern!r} ({reason})") from None
+    return pattern
 
 
 def _str_list(value: Any, where: str) -> list[str]:

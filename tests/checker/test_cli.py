@@ -79,6 +79,12 @@ def test_fail_on_flag_overrides_configuration(make_repo: MakeRepo, run_cli) -> N
         ({".fsdl-check.toml": "select = [\n"}, [".fsdl-check.toml", "cannot read configuration"]),
         ({".fsdl-check.toml": "fail-on = 'error'\nfail-on = 'info'\n"}, [".fsdl-check.toml"]),
         ({"pyproject.toml": "[tool]\nfsdl-check = 3\n"}, ["must be a table"]),
+        ({".fsdl-check.toml": "select = " + "[" * 5000 + "]" * 5000 + "\n"}, [".fsdl-check.toml", "nested"]),
+        ({"pyproject.toml": "[tool.fsdl-check.per-path-ignores]\n'[z-a]' = ['FC']\n"}, ["per-path-ignores", "[z-a]"]),
+        ({"pyproject.toml": "[tool.fsdl-check.per-path-ignores]\n'\\' = ['FC']\n"}, ["per-path-ignores"]),
+        ({"pyproject.toml": "[tool.fsdl-check]\nexclude = ['[z-a]']\n"}, ["exclude", "[z-a]"]),
+        ({"pyproject.toml": "[tool.fsdl-check]\nexclude = ['\\']\n"}, ["exclude"]),
+        ({"pyproject.toml": "[tool.fsdl-check]\nignore = ['ALL']\n"}, ["no rule is selected"]),
     ],
 )
 def test_configuration_errors_exit_two_with_one_line(
@@ -104,6 +110,11 @@ def test_configuration_errors_exit_two_with_one_line(
         (["--list-rules", "--format", "sarif"], ["--list-rules", "sarif"]),
         (["--explain", "FC901", "--format", "junit"], ["--explain", "junit"]),
         (["--statistics", "--format", "sarif"], ["--statistics"]),
+        (["--explain", ""], ["--explain", "no rule code"]),
+        (["--explain", " "], ["--explain", "no rule code"]),
+        (["--explain", "FC901", "--list-rules"], ["--explain", "--list-rules", "cannot be combined"]),
+        (["--ignore", "ALL"], ["no rule is selected", "--ignore"]),
+        (["--select", "FC901", "--ignore", "FC9"], ["no rule is selected"]),
     ],
 )
 def test_usage_errors_exit_two_with_one_line(make_repo: MakeRepo, run_cli, args: list[str], needles: list[str]):
@@ -117,6 +128,24 @@ def test_missing_path_exits_two(tmp_path: Path, run_cli) -> None:
     code, out, err = run_cli(tmp_path / "nowhere")
     assert (code, out) == (2, "")
     one_line_error(err, "no such file or directory", "nowhere")
+
+
+def test_explicit_config_files_that_are_not_configurations_exit_two(make_repo: MakeRepo, run_cli) -> None:
+    deep = "select = " + "[" * 5000 + "]" * 5000 + "\n"
+    root = make_repo({"a.py": "", "deep.toml": deep, "x/pyproject.toml": "tool = 1\n"})
+    code, _, err = run_cli("--config", root / "deep.toml", root)
+    assert code == 2
+    one_line_error(err, "deep.toml", "nested")
+    code, _, err = run_cli("--config", root / "x" / "pyproject.toml", root)
+    assert code == 2
+    one_line_error(err, "pyproject.toml", "tool")
+
+
+def test_a_pyproject_whose_tool_is_not_a_table_is_audited(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo({"pyproject.toml": "tool = 1\n[project]\nname = 'x'\n", "a.py": "x = 'MARK-ERROR'\n"})
+    code, out, err = run_cli("--select", "FC", root)
+    assert (code, err) == (1, "")
+    assert "a.py:1" in out
 
 
 def test_missing_config_file_exits_two(make_repo: MakeRepo, run_cli) -> None:
@@ -205,7 +234,7 @@ REPO_WITH_EVERY_MARKER = {
         (["--select", "fc901,FC903"], {"FC901", "FC903"}),
         (["--select", "FC901", "--select", "FC902"], {"FC901", "FC902"}),
         (["--select", "FC901", "--extend-select", "FC902"], {"FC901", "FC902"}),
-        (["--select", "FC90", "--ignore", "FC901,FC9"], set()),
+        (["--select", "FC90", "--ignore", "FC901,FC902"], {"FC903", "FC904", "FC905", "FC906"}),
         (["--select", "FC90", "--ignore", "FC903"], {"FC901", "FC902", "FC904", "FC905", "FC906"}),
         (["--select", "FC", "--ignore", "FC0"], {"FC901", "FC902", "FC903", "FC904", "FC905", "FC906"}),
     ],
