@@ -7,6 +7,8 @@ No cluster runs here (the generated CI runs the smoke Job on a kind cluster). In
   unknown field fails); it has no schema for custom resources and only warns about them, so custom resources are
   validated instead with `jsonschema` against the `openAPIV3Schema` of their CRDs (tests/template/data/crds/),
   tightened so that an unknown field fails there too. An object that neither validator knows fails the test.
+- the sweep's RayJob (KubeRay, when the project has sweeps) is validated the same way, and what KubeRay does
+  with it that no schema says (the entrypoint pasted into the submitter's bash, Ray's version) is checked here;
 - the practices the manifests stand for (requests and limits, a non-root security context, /dev/shm, a pinned
   image, secrets by reference, deadlines) are asserted on the built objects, and the names that tie the objects
   together (Service and subdomain, ConfigMap, volume claims, the entry point, the configs) resolve.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 import subprocess
 import sysconfig
 import tomllib
@@ -39,9 +42,12 @@ CRD_DIR = Path(__file__).parent / "data" / "crds"
 CRD_FILES = {
     ("trainer.kubeflow.org/v1alpha1", "TrainJob"): "trainer.kubeflow.org_trainjobs.yaml",  # Kubeflow Trainer v2.3.0
     ("kubeflow.org/v1", "PyTorchJob"): "kubeflow.org_pytorchjobs.yaml",  # Training Operator v1.9.4
+    ("ray.io/v1", "RayJob"): "ray.io_rayjobs.yaml",  # KubeRay v1.7.0
 }
 LAUNCHERS = ("job", "trainjob", "pytorchjob")
 TRAINING_KINDS = {"Job", "TrainJob", "PyTorchJob"}
+SWEEP_LAUNCHERS = ("rayjob",)  # with the sweeps answer
+SWEEP_KINDS = {"RayJob"}
 GPU = "nvidia.com/gpu"
 #: Where a TrainJob's runtimePatches keep the pod spec of the runtime's `node` job.
 PATCHED_POD: tuple[str | int, ...] = ("spec", "runtimePatches", 0, "trainingRuntimeSpec", "template", "spec")
@@ -50,6 +56,19 @@ PATCHED_POD += ("replicatedJobs", 0, "template", "spec", "template", "spec")
 
 def kubernetes_on(answers: dict[str, Any]) -> bool:
     return bool(answers.get("kubernetes", answers.get("container", "cpu") != "none"))
+
+
+def sweeps_on(answers: dict[str, Any]) -> bool:
+    """Copier asks about sweeps with the MLflow tracker only, and defaults to yes."""
+    return bool(answers.get("sweeps", answers.get("tracker", "mlflow") == "mlflow"))
+
+
+def launchers_of(answers: dict[str, Any]) -> tuple[str, ...]:
+    return LAUNCHERS + (SWEEP_LAUNCHERS if sweeps_on(answers) else ())
+
+
+def training_kinds_of(answers: dict[str, Any]) -> set[str]:
+    return TRAINING_KINDS | (SWEEP_KINDS if sweeps_on(answers) else set())
 
 
 def pick_cases() -> list[str]:
@@ -170,6 +189,16 @@ def pod_specs(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
         for patch in obj["spec"]["runtimePatches"]:
             for job in patch["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"]:
                 yield job["template"]["spec"]["template"]["spec"]
+    elif kind == "RayJob":  # the Ray nodes; the submitter pod is checked on its own
+        cluster = obj["spec"]["rayClusterSpec"]
+        yield cluster["headGroupSpec"]["template"]["spec"]
+        for group in cluster["workerGroupSpecs"]:
+            yield group["template"]["spec"]
+
+
+def runs_trials(obj: dict[str, Any], pod: dict[str, Any]) -> bool:
+    """Whether the pod trains (and so gets the GPU on GPU nodes): a RayJob's head runs the driver, no trials."""
+    return obj["kind"] != "RayJob" or pod is not obj["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]
 
 
 def training_containers(obj: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
@@ -211,9 +240,10 @@ def test_no_manifests_without_kubernetes(render_copier: RenderCopier, tmp_path: 
 def test_layout_follows_the_answers(case: str, renders: dict[str, Path]) -> None:
     project, answers = renders[case], answers_of(case)
     names = {directory.name for directory in kustomization_dirs(project)}
-    expected = {"image", "shared", "smoke", *LAUNCHERS}
+    launchers = launchers_of(answers)
+    expected = {"image", "shared", "smoke", *launchers}
     if answers.get("container", "cpu") == "cuda":  # the CPU image has CPU-only PyTorch: no GPU launchers
-        expected |= {"gpu", *(f"{launcher}-gpu" for launcher in LAUNCHERS)}
+        expected |= {"gpu", *(f"{launcher}-gpu" for launcher in launchers)}
     assert names == expected
     assert (project / "launch/k8s/shared/mlflow.yaml").is_file() == (answers["tracker"] == "mlflow")
     components = {d.name for d in kustomization_dirs(project) if is_component(d)}
@@ -244,7 +274,7 @@ def test_every_object_validates_against_a_real_schema(case: str, built: dict[Any
         if c == case:
             for obj in objs:
                 by[validate(obj)].add(obj["kind"])
-    assert by["crd"] == {"TrainJob", "PyTorchJob"}
+    assert by["crd"] == {"TrainJob", "PyTorchJob"} | (SWEEP_KINDS if sweeps_on(answers_of(case)) else set())
     assert {"Job", "Service", "ConfigMap", "PersistentVolumeClaim"} <= by["kubernetes"]
 
 
@@ -286,6 +316,111 @@ def test_a_misspelt_pytorchjob_field_fails(built: dict[Any, Any]) -> None:
     assert any("backofLimit" in e for e in errors) and any("imagePullPolice" in e for e in errors), errors
 
 
+SWEEP_CASES = [case for case in K8S_CASES if sweeps_on(answers_of(case))]
+RAY_HEAD: tuple[str | int, ...] = ("spec", "rayClusterSpec", "headGroupSpec")
+RAY_WORKERS: tuple[str | int, ...] = ("spec", "rayClusterSpec", "workerGroupSpecs", 0)
+
+
+@pytest.mark.parametrize(
+    ("path", "misspelt"),
+    [
+        (("spec",), "shutdownAfterJobFinish"),
+        (("spec",), "ttlSecondAfterFinished"),
+        (("spec", "rayClusterSpec"), "authOption"),
+        (("spec", "rayClusterSpec", "authOptions"), "mod"),
+        ((*RAY_HEAD,), "rayStartParameters"),
+        ((*RAY_WORKERS,), "replica"),
+        ((*RAY_WORKERS, "template", "spec", "containers", 0), "imagePullPolice"),
+        ((*RAY_HEAD, "template", "spec", "securityContext"), "runAsNonroot"),
+        (("spec", "submitterPodTemplate", "spec"), "restartPolice"),
+    ],
+)
+def test_a_misspelt_rayjob_field_fails(path: tuple[Any, ...], misspelt: str, built: dict[Any, Any]) -> None:
+    assert SWEEP_CASES, "no render with sweeps and Kubernetes"
+    rayjob = copy.deepcopy(the(built[SWEEP_CASES[0], "rayjob"], "RayJob"))
+    assert not crd_errors(rayjob)
+    target = rayjob
+    for step in path:
+        target = target[step]
+    target[misspelt] = 1
+    errors = crd_errors(rayjob)
+    assert any(misspelt in error for error in errors), errors
+
+
+def test_a_rayjob_of_the_wrong_shape_fails(built: dict[Any, Any]) -> None:
+    """Beyond unknown fields: types and enums of KubeRay's schema hold too."""
+    rayjob = copy.deepcopy(the(built[SWEEP_CASES[0], "rayjob"], "RayJob"))
+    rayjob["spec"]["submissionMode"] = 1
+    rayjob["spec"]["rayClusterSpec"]["authOptions"]["mode"] = "password"
+    rayjob["spec"]["rayClusterSpec"]["workerGroupSpecs"][0]["replicas"] = "two"
+    errors = crd_errors(rayjob)
+    for field in ("submissionMode", "authOptions/mode", "workerGroupSpecs/0/replicas"):
+        assert any(field in error for error in errors), (field, errors)
+
+
+@pytest.mark.parametrize("case", SWEEP_CASES)
+def test_the_rayjob_runs_the_sweep_on_the_project_cluster(
+    case: str, renders: dict[str, Path], built: dict[Any, Any]
+) -> None:
+    project = renders[case]
+    slug = slug_of(project)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    shared = built[case, "shared"]
+    config_map = the(shared, "ConfigMap")["metadata"]["name"]
+    claims = {obj["metadata"]["name"] for obj in shared if obj["kind"] == "PersistentVolumeClaim"}
+    rayjob = the(built[case, "rayjob"], "RayJob")
+    spec = rayjob["spec"]
+    # KubeRay pastes the entrypoint into the submitter's bash command line (`ray job submit ... -- <entrypoint> ;`):
+    # plain words only, so that bash there passes it on unchanged, and Ray runs it on the head.
+    entrypoint = spec["entrypoint"]
+    assert re.fullmatch(r"[\w./=-]+( [\w./=-]+)*", entrypoint), entrypoint
+    command, sweep_file, *rest = entrypoint.split()
+    assert command == f"{slug}-tune" and command in pyproject["project"]["scripts"]
+    assert (project / sweep_file).is_file() and not rest
+    assert spec["submissionMode"] == "K8sJobMode" and spec["shutdownAfterJobFinishes"] is True
+    assert spec["activeDeadlineSeconds"] > 0 and 0 < spec["ttlSecondsAfterFinished"] <= 3600
+    assert spec["backoffLimit"] == 0, "a retry would run the same command, which refuses a sweep that has state"
+    cluster = spec["rayClusterSpec"]
+    assert cluster["authOptions"] == {"mode": "token"}, "Ray's token authentication stays on"
+    # Ray's version: within what the project depends on (KubeRay chooses its health checks by it).
+    (ray,) = [dep for dep in pyproject["project"]["dependencies"] if re.match(r"ray\b", dep)]
+    floor = re.search(r">=\s*([\d.]+)", ray)
+    assert floor and cluster["rayVersion"].startswith(floor.group(1)), (cluster["rayVersion"], ray)
+    head = cluster["headGroupSpec"]
+    assert head["rayStartParams"]["num-cpus"] == "0", "the head runs the driver, not trials"
+    (workers,) = cluster["workerGroupSpecs"]
+    assert workers["replicas"] == workers["minReplicas"] == workers["maxReplicas"] >= 1
+    for pod in (head["template"], workers["template"]):
+        container = pod["spec"]["containers"][0]
+        assert container["workingDir"] == "/app", "the driver's and the trials' configs/ and outputs/"
+        assert {ref["configMapRef"]["name"] for ref in container["envFrom"]} == {config_map}
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+        assert volumes[mounts["/app/outputs"]]["persistentVolumeClaim"]["claimName"] in claims
+        assert pod["metadata"]["labels"]["app.kubernetes.io/name"] == f"{slug}-tune"
+        # The object store that Ray is given fits in /dev/shm.
+        store = int(head["rayStartParams"]["object-store-memory"])
+        assert store <= quantity(volumes[mounts["/dev/shm"]]["emptyDir"]["sizeLimit"])
+    # The submitter pod follows the practices of the training pods, the volumes for training aside.
+    submitter = spec["submitterPodTemplate"]["spec"]
+    assert submitter["restartPolicy"] == "Never"
+    (container,) = submitter["containers"]
+    assert container["image"] == head["template"]["spec"]["containers"][0]["image"]
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"]) & set(container["resources"]["limits"])
+    assert submitter["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert any(m["mountPath"] == "/tmp" for m in container["volumeMounts"])
+
+
+def quantity(text: str) -> int:
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+    for unit, factor in units.items():
+        if text.endswith(unit):
+            return int(text.removesuffix(unit)) * factor
+    return int(text)
+
+
 def test_tighten_keeps_open_maps_open() -> None:
     schema = {
         "type": "object",
@@ -315,13 +450,13 @@ def test_every_training_pod_follows_the_practices(case: str, renders: dict[str, 
     for (c, name), objs in built.items():
         if c != case or name in ("shared",):
             continue
-        gpu = name.endswith("-gpu")
         for obj in objs:
-            if obj["kind"] not in TRAINING_KINDS:
+            if obj["kind"] not in training_kinds_of(answers):
                 continue
             seen.add(obj["kind"])
             for pod, container in training_containers(obj):
                 where = f"{name}: {obj['kind']}"
+                gpu = name.endswith("-gpu") and runs_trials(obj, pod)
                 assert container["image"] == image, where
                 resources = container["resources"]
                 for part in ("requests", "limits"):
@@ -348,7 +483,7 @@ def test_every_training_pod_follows_the_practices(case: str, renders: dict[str, 
                     assert "value" not in variable or not secret
                     if secret:
                         assert secret["optional"] is True, f"{where}: {variable['name']}"
-    assert seen == TRAINING_KINDS
+    assert seen == training_kinds_of(answers)
 
 
 def slug_of(project: Path) -> str:
