@@ -28,6 +28,7 @@ from fsdl_check.parsing.sbatch import parse_sbatch
 from fsdl_check.parsing.yamlfile import parse_yaml
 
 GB = 1024**3
+HOME = "ho" + "me"  # a home directory's parent, built at run time so this file holds no user path
 # Built at run time so this file itself holds no token-shaped literal.
 TOKEN = "hf_" + "".join("aB3dE5fG7h"[(i * 7) % 10] + "kQ9mN2pR4s"[(i * 3) % 10] for i in range(17))
 
@@ -369,3 +370,78 @@ def test_hostile_manifests_are_read_in_a_moment(name: str, tmp_path: Path) -> No
     report = audit(tmp_path, Config(select=("KS",), project_kind=ProjectKind.TRAINING))
     assert time.perf_counter() - started < 30, f"{name}: the KS rules took too long"
     assert all(f.line is None or f.line >= 1 for f in report.findings)
+
+
+# -- sweeps that would make a careless reader slow ---------------------------------------------------------------
+_TUNER = "tune.Tuner(train, param_space=SPACE, tune_config=tune.TuneConfig(scheduler=s, search_alg=a))\n"
+SWEEP_BOMBS = {
+    "many tuners": "from ray import tune\n" + _TUNER * 20_000 + "r.get_best_result('x', 'min')\n" * 20_000,
+    "long name chain": "from ray import tune\n"
+    + "".join(f"a{i} = a{i + 1}\n" for i in range(20_000))
+    + "tune.Tuner(a0, param_space=a0, tune_config=a0)\n",
+    "self-reference": "from ray import tune\na = b\nb = a\na = f(a)\ntune.Tuner(a, param_space=b, tune_config=a)\n",
+    "huge space": "from ray import tune\nSPACE = {"
+    + ", ".join(f"'k{i}': tune.choice([{i}, {i + 1}])" for i in range(50_000))
+    + "}\ntune.Tuner(train, param_space=SPACE)\n",
+    "nested hyperopt": "from hyperopt import fmin, hp\nfmin(f, " + "hp.choice('a', [" * 90 + "1" + "])" * 90 + ")\n",
+    "many studies": "import optuna\n"
+    + "def objective(trial):\n    for i in range(3):\n        trial.suggest_float('x', 0, 1)\n" * 2000
+    + "optuna.create_study()\n" * 5000,
+    "wandb yaml": "method: bayes\nmetric: {name: '"
+    + "acc_" * 200_000
+    + "'}\nparameters:\n"
+    + "".join(f"  p{i}: {{values: [1, 2]}}\n" for i in range(50_000)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SWEEP_BOMBS))
+def test_hostile_sweeps_are_read_in_a_moment(name: str, tmp_path: Path) -> None:
+    text = SWEEP_BOMBS[name]
+    file = tmp_path / ("sweep.yaml" if name.endswith("yaml") else "sweep.py")
+    file.write_text(text)
+    started = time.perf_counter()
+    report = audit(tmp_path, Config(select=("HP",), project_kind=ProjectKind.TRAINING))
+    assert time.perf_counter() - started < 20, f"{name}: the HP rules took too long"
+    assert all(f.line is None or f.line >= 1 for f in report.findings)
+
+
+# -- patterns that would backtrack, and line numbers counted from the start for each finding ------------------------
+CI_RUNS = {".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n    - run: {command}\n"}
+TEXT_BOMBS: dict[str, dict[str, str]] = {
+    # PEM headers that can each be read as one header or as part of the one before: exponential in the count
+    "private-key headers": {"key.txt": "-----BEGIN PRIVATE KEY-----\n" + "a: " * 40},
+    "private-key headers, JSON-escaped": {"key.json": '{"k": "-----BEGIN RSA PRIVATE KEY-----\\n' + "a: \\n" * 40},
+    # a recipe header whose parameters and the spaces before `:` can be split in cubically many ways
+    "justfile parameters": {"justfile": "a" + " " * 3000 + "\n" + "b" + " x" * 20_000 + "\n", **CI_RUNS},
+    "Makefile targets": {"Makefile": "a" + " " * 100_000 + "b\n" + "c" + " d" * 50_000 + "\n", **CI_RUNS},
+    "home paths": {"paths.yaml": "".join(f"- /{HOME}/alice{i}/data\n" for i in range(100_000))},
+    "secrets": {"keys.py": "".join(f"K{i} = 'hf_{'aB3dE5fG7hkQ9mN2pR4s' * 2}{i:08d}'\n" for i in range(30_000))},
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_BOMBS))
+def test_inputs_that_would_backtrack_or_recount_lines_are_audited_in_a_moment(name: str, tmp_path: Path) -> None:
+    for rel, content in TEXT_BOMBS[name].items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        command = "just" if "justfile" in TEXT_BOMBS[name] else "make"
+        path.write_text(content.replace("{command}", command))
+    started = time.perf_counter()
+    report = audit(tmp_path, Config(project_kind=ProjectKind.TRAINING))
+    assert time.perf_counter() - started < 20, f"{name}: the audit took too long"
+    assert all(f.line is None or f.line >= 1 for f in report.findings)
+
+
+def test_line_numbers_of_many_findings_in_one_file_are_right(tmp_path: Path) -> None:
+    (tmp_path / "paths.yaml").write_text("".join(f"- /{HOME}/alice{i}/data\n" for i in range(3000)))
+    report = audit(tmp_path, Config(select=("RP003",)))
+    assert [f.line for f in report.findings] == list(range(1, 3001))
+
+
+def test_a_real_private_key_is_still_found_after_headers(tmp_path: Path) -> None:
+    body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7" * 2
+    pem = f"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,AB12\n\n{body}\n"
+    (tmp_path / "key.txt").write_text("x\n" + pem)
+    (tmp_path / "key.json").write_text('{"k": "' + pem.replace("\n", "\\n") + '"}\n')
+    findings = [(f.path, f.line) for f in audit(tmp_path, Config(select=("VC005",))).findings]
+    assert findings == [("key.json", 1), ("key.txt", 2)]

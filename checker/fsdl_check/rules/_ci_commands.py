@@ -221,7 +221,9 @@ class _Recipes:
 
 
 _MAKE_ASSIGNMENT = re.compile(r"^(?:export\s+|override\s+)?([A-Za-z_.][\w.-]*)\s*(?::{1,3}=|\?=|\+=|!=|=)\s*(.*)$")
-_MAKE_RULE = re.compile(r"^([^\s:=#][^:=#]*?)\s*::?(?!=)\s*(.*)$")
+#: Targets up to the first `:` (callers split them on whitespace); possessive, so a long line without a colon is
+#: rejected in one pass instead of retrying every split of its spaces between the targets and the `:`.
+_MAKE_RULE = re.compile(r"^([^\s:=#][^:=#]*+)::?(?!=)\s*(.*)$")
 _MAKE_CONDITIONALS = ("ifeq", "ifneq", "ifdef", "ifndef", "else", "endif")
 
 
@@ -276,7 +278,8 @@ def parse_makefile(path: str, text: str) -> _Recipes:
     return recipes
 
 
-_JUST_RECIPE = re.compile(r"^@?([A-Za-z_][\w-]*)(?:\s+[^:]*?)?\s*:(?!=)\s*(.*)$")
+#: A recipe name, its parameters up to the first `:` (possessive, as `_MAKE_RULE`), then its dependencies.
+_JUST_RECIPE = re.compile(r"^@?([A-Za-z_][\w-]*+)(?:\s[^:]*+)?:(?!=)\s*(.*)$")
 
 
 def parse_justfile(path: str, text: str) -> _Recipes:

@@ -29,10 +29,11 @@ from fsdl_check.parsing.kubernetes import (
     PodTemplate,
     job_specs,
 )
+from fsdl_check.parsing.lines import LineIndex
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.yamlfile import LineDict, YamlDoc, line_of
 from fsdl_check.repo import Repo
-from fsdl_check.rules.vcs import line_at, literal_secret, looks_like_placeholder, mask, secret_variable, secrets_in
+from fsdl_check.rules.vcs import literal_secret, looks_like_placeholder, mask, secret_variable, secrets_in
 
 JOB = "launch/k8s/job/job.yaml"
 #: Resource names of GPUs that device plugins serve.
@@ -445,7 +446,8 @@ class KubernetesSecretsByReference(Rule):
         def reported_by_vc005(path: str, line: int) -> bool:
             if path not in scanned:
                 text = repo.text(path) or ""
-                scanned[path] = {line_at(text, offset) for offset, _ in secrets_in(text)}
+                lines = LineIndex(text)
+                scanned[path] = {lines.line(offset) for offset, _ in secrets_in(text)}
             return line in scanned[path]
 
         for finding in self._findings(kubernetes):

@@ -9,10 +9,11 @@ from typing import Any
 
 from fsdl_check.kind import EntryPoint, is_auxiliary, lightning_cli_classes
 from fsdl_check.model import Finding, Rule, Severity
+from fsdl_check.parsing.lines import LineIndex
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.yamlfile import YamlDoc
 from fsdl_check.repo import Repo, RepoFile
-from fsdl_check.rules.vcs import LOCK_FILES, line_at
+from fsdl_check.rules.vcs import LOCK_FILES
 
 #: Calls that seed a random number generator, by final attribute (`L.seed_everything`, `torch.manual_seed`, ...).
 SEED_CALLS = frozenset(
@@ -251,16 +252,18 @@ class NoUserPaths(Rule):
                 yield self.finding(file.path, line, f"user path {match} is machine-specific")
         for notebook in repo.notebooks:
             raw = repo.text(notebook.path) or ""
+            raw_lines = LineIndex(raw)
             for number, source in enumerate(notebook.sources, start=1):
                 for match, _ in self._matches(source, SHARED_HOMES):
                     offset = raw.find(match)  # the line in the notebook file, when the JSON kept the text as is
-                    where = line_at(raw, offset) if offset >= 0 else None
+                    where = raw_lines.line(offset) if offset >= 0 else None
                     yield self.finding(notebook.path, where, f"cell {number}: user path {match} is machine-specific")
 
     @staticmethod
     def _matches(text: str, allowed: frozenset[str] | set[str]) -> Iterator[tuple[str, int]]:
         """(the path as written, its line) for each user path outside `allowed`."""
+        lines = LineIndex(text)
         for match in USER_PATH.finditer(text):
             user = match["home"] or match["mac"] or match["win"]
             if user and user not in allowed:
-                yield match[0], line_at(text, match.start())
+                yield match[0], lines.line(match.start())

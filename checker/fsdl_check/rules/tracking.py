@@ -13,10 +13,11 @@ from typing import Any
 
 from fsdl_check.kind import EntryPoint, is_auxiliary
 from fsdl_check.model import Finding, Rule, Severity
+from fsdl_check.parsing.lines import LineIndex
 from fsdl_check.parsing.python import Call, PythonModule, dotted_name
 from fsdl_check.parsing.yamlfile import YamlDoc
 from fsdl_check.repo import Repo
-from fsdl_check.rules.vcs import is_credential_file, line_at, looks_like_placeholder, mask, mentions_tracker_sdk
+from fsdl_check.rules.vcs import is_credential_file, looks_like_placeholder, mask, mentions_tracker_sdk
 
 #: Tracker name -> modules whose import means the tracker is used.
 TRACKER_MODULES = {
@@ -402,24 +403,26 @@ def tracker_credentials(text: str, code: bool) -> Iterator[tuple[int, str, str]]
 
     Each pattern runs only on files that contain its tell-tale substring, so most files cost a few `in` tests.
     """
+    lines = LineIndex(text)
+    line_at = lines.line
     if any(variable in text for variable in CREDENTIAL_VARIABLES):
         for match in CREDENTIAL_ASSIGNMENT.finditer(text):
             if code and not match["quote"]:
                 continue  # in Python only a quoted string is a literal (`X: str = ...` is an annotation)
             if match["separator"] == "," and not DEFAULT_CALL.search(text, max(0, match.start() - 20), match.start()):
                 continue  # `("WANDB_API_KEY", "OTHER")` lists names; only `getenv(NAME, default)` sets a value
-            yield line_at(text, match.start()), match["name"], match["value"]
+            yield line_at(match.start()), match["name"], match["value"]
     if "wandb.login" in text:
         for match in WANDB_LOGIN_KEY.finditer(text):
-            yield line_at(text, match.start()), "wandb.login key", match["value"]
+            yield line_at(match.start()), "wandb.login key", match["value"]
     if "api_" in text and mentions_tracker_sdk(text):
         for match in SDK_API_KEY.finditer(text):
-            yield line_at(text, match.start()), "Comet/Neptune API key", match["value"]
+            yield line_at(match.start()), "Comet/Neptune API key", match["value"]
     for match in URI_CREDENTIALS.finditer(text) if "@" in text else ():
         start = text.rfind("\n", 0, match.start()) + 1
         end = text.find("\n", match.end())
         if TRACKING_CONTEXT.search(text, start, end if end >= 0 else len(text)):
-            yield line_at(text, match.start()), "password in tracking URI", match["value"]
+            yield line_at(match.start()), "password in tracking URI", match["value"]
 
 
 class TrackerCredentials(Rule):

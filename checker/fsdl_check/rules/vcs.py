@@ -19,6 +19,7 @@ import pathspec
 
 from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.dockerfile import Dockerfile, Instruction, is_dockerfile_name, key_values
+from fsdl_check.parsing.lines import LineIndex
 from fsdl_check.parsing.yamlfile import parse_yaml
 from fsdl_check.repo import Repo, RepoFile, valid_pattern
 
@@ -122,6 +123,7 @@ def baked_secrets(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, str, st
 
 
 def line_at(text: str, offset: int) -> int:
+    """The line of one offset; for many offsets in one text, use a `LineIndex`."""
     return text.count("\n", 0, offset) + 1
 
 
@@ -345,8 +347,9 @@ TOKEN_PATTERNS = (
         ("PRIVATE KEY",),
         # the marker, optional PEM headers, then key material (also inside JSON strings, with `\n` escapes)
         re.compile(
-            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:\s|\\n|\\r)*"
-            r"(?:[A-Za-z-]+:[^\n\\]*(?:\s|\\n|\\r)+)*[A-Za-z0-9+/=]{32,}"
+            # possessive: a header's value ends only at a line end, so no split of `a: a: a: ...` is ever retried
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:\s|\\n|\\r)*+"
+            r"(?:[A-Za-z-]++:[^\n\\]*+(?:\s|\\n|\\r)++)*+[A-Za-z0-9+/=]{32,}"
         ),
     ),
     TokenPattern(
@@ -390,8 +393,9 @@ class SecretInCode(Rule):
             text = repo.text(file.path)
             if text:
                 baked = dockerfile_secret_lines(repo, file.path) if is_dockerfile_name(file.name) else set()
+                lines = LineIndex(text)
                 for offset, what in secrets_in(text):
-                    if (line := line_at(text, offset)) not in baked:
+                    if (line := lines.line(offset)) not in baked:
                         yield self.finding(file.path, line, f"{what} in source")
 
 
