@@ -21,7 +21,7 @@ import pytest
 
 from fsdl_check.config import Config
 from fsdl_check.engine import Report, audit
-from fsdl_check.model import ProjectKind
+from fsdl_check.model import ProjectKind, Status
 from fsdl_check.parsing.dockerfile import parse_dockerfile, parse_dockerignore
 from fsdl_check.parsing.kubernetes import read_manifests
 from fsdl_check.parsing.sbatch import parse_sbatch
@@ -445,3 +445,18 @@ def test_a_real_private_key_is_still_found_after_headers(tmp_path: Path) -> None
     (tmp_path / "key.json").write_text('{"k": "' + pem.replace("\n", "\\n") + '"}\n')
     findings = [(f.path, f.line) for f in audit(tmp_path, Config(select=("VC005",))).findings]
     assert findings == [("key.json", 1), ("key.txt", 2)]
+
+
+@pytest.mark.parametrize("length", [1000, 30_000])
+def test_a_long_chain_of_make_prerequisites_is_followed_without_recursion(length: int, tmp_path: Path) -> None:
+    chain = "".join(f"t{i}: t{i + 1}\n\techo {i}\n" for i in range(length))
+    (tmp_path / "Makefile").write_text(f"all: t0\n{chain}t{length}:\n\tpytest tests\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("def test_a() -> None:\n    pass\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github/workflows/ci.yml").write_text(CI_RUNS[".github/workflows/ci.yml"].format(command="make all"))
+    started = time.perf_counter()
+    report = audit(tmp_path, Config(select=("TS001", "TS002")))
+    assert time.perf_counter() - started < 20
+    assert [(r.code, r.status) for r in report.results if r.code == "TS002"] == [("TS002", Status.PASS)]

@@ -443,22 +443,27 @@ class _Resolver:
                 return [Command(argv, origin, line, (path,), expanded=True), *inner]
         return [Command(argv, origin, line)]
 
-    def _follow_recipes(
-        self, recipes: _Recipes, names: list[str], depth: int, seen: frozenset[str], done: set[str] | None = None
-    ) -> list[Command]:
-        done = set() if done is None else done  # like make, one invocation builds each target once
+    def _follow_recipes(self, recipes: _Recipes, names: list[str], depth: int, seen: frozenset[str]) -> list[Command]:
+        """The commands of targets `names` and their prerequisites, prerequisites first, as one `make` or `just`
+        invocation runs them: each target once. The walk keeps its own stack, so a chain of thousands of
+        prerequisites costs no recursion; recipe lines that call make or just again nest one level (`depth`)."""
+        done: set[str] = set()
         out: list[Command] = []
-        for name in names:
+        stack: list[tuple[str, bool]] = [(name, False) for name in reversed(names)]
+        while stack:
+            name, prerequisites_done = stack.pop()
             key = f"{recipes.path}:{name}"
+            if prerequisites_done:
+                for text, number in recipes.targets[name].lines:
+                    command_text = _strip_recipe_prefix(recipes.substitute(text))
+                    out.extend(self.resolve(command_text, recipes.path, number, depth + 1, seen | {key}))
+                continue
             target = recipes.targets.get(name)
             if target is None or key in seen or name in done:
                 continue
             done.add(name)
-            seen = seen | {key}
-            out.extend(self._follow_recipes(recipes, target.prereqs, depth + 1, seen, done))
-            for text, number in target.lines:
-                command_text = _strip_recipe_prefix(recipes.substitute(text))
-                out.extend(self.resolve(command_text, recipes.path, number, depth + 1, seen))
+            stack.append((name, True))
+            stack.extend((prerequisite, False) for prerequisite in reversed(target.prereqs))
         return out
 
     def _make(
