@@ -33,11 +33,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import copier
-import yaml
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
+from project import render  # noqa: E402
 from slurm_cluster import SlurmCluster, missing_programs, start_cluster  # noqa: E402
 
 TRAINING = ["fit", "--config", "configs/default.yaml", "--config", "configs/strategy/ddp.yaml"]
@@ -58,21 +56,6 @@ class FirstStep(Callback):
                 out.write(repr(time.time()))
 '''
 TIMEOUT_S = 600
-
-
-def render(destination: Path) -> str:
-    answers = yaml.safe_load((REPO_ROOT / "examples" / "default.yml").read_text())
-    copier.run_copy(str(REPO_ROOT), destination, data=answers, defaults=True, vcs_ref="HEAD", quiet=True)
-    venv = destination / ".venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    (site,) = venv.glob("lib/python*/site-packages")
-    (site / "bench.pth").write_text(
-        "\n".join([*(p for p in sys.path if p.endswith("site-packages")), str(destination / "src")]) + "\n"
-    )
-    script = venv / "bin" / f"{answers['project_slug']}-train"
-    script.write_text(f"#!{venv / 'bin' / 'python'}\nfrom {answers['package_name']}.cli import main\nmain()\n")
-    script.chmod(0o755)
-    return str(answers["project_slug"])
 
 
 def first_step(probe: Path, started: float) -> float:
@@ -134,7 +117,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="slurm-bench-") as tmp:
         root = Path(tmp)
         project = root / "project"
-        slug = render(project)
+        slug = str(render(project)["project_slug"])
         (root / "probe").mkdir()
         (root / "probe" / "slurm_probe.py").write_text(PROBE)
         cluster = start_cluster(root / "cluster")

@@ -29,6 +29,7 @@ CASES: dict[str, dict[str, Any]] = {
         "tracker": "wandb",
         "ci": "gitlab",
         "demo_app": True,
+        "sweeps": False,  # Copier does not ask without MLflow; cookiecutter takes the answer
         "copyright_year": "2023",
     },
 }

@@ -61,6 +61,8 @@ def pairwise_cover() -> list[dict[str, Any]]:
         )
         if rows[-1]["container"] != "none":  # Kubernetes needs an image; without one the question is not asked
             rows[-1]["kubernetes"] = (b + c) % 2 == 1
+        if rows[-1]["tracker"] == "mlflow":  # sweeps are asked with MLflow only
+            rows[-1]["sweeps"] = b % 2 == 1
     return rows
 
 
@@ -180,6 +182,9 @@ def test_conditional_files_follow_the_answers(case: str, rendered: Callable[[str
         f"src/{package}/app.py": answers["demo_app"],
         "launch/slurm/train.sbatch": answers["slurm"],
         "launch/slurm/submit.sh": answers["slurm"],
+        "configs/sweeps/default.yaml": answers.get("sweeps", False),
+        f"src/{package}/tune.py": answers.get("sweeps", False),
+        "launch/slurm/tune.sbatch": answers["slurm"] and answers.get("sweeps", False),
     }
     for rel in ("README.md", "LICENSE", ".gitignore", ".pre-commit-config.yaml", "pyproject.toml", "Makefile"):
         expected[rel] = True
@@ -217,6 +222,8 @@ def test_answers_reach_the_project(case: str, rendered: Callable[[str], Path]) -
     given = case_answers(case)
     if given.get("container") == "none":  # not asked (Copier records no answer) without a container image
         given.pop("kubernetes", None)
+    if given.get("tracker") != "mlflow":  # not asked without MLflow
+        given.pop("sweeps", None)
     answers = answers_of(project)
     assert {k: answers[k] for k in given} == given
     assert Path(answers["_src_path"]).is_absolute()

@@ -37,16 +37,16 @@ VARIANTS: dict[str, tuple[str, dict[str | bool, str | None]]] = {
     ".dockerignore": ("container", {"cpu": ".dockerignore", "cuda": ".dockerignore", "none": None}),
     "launch/slurm/train.sbatch": ("slurm", {True: "launch/slurm/train.sbatch", False: None}),
     "launch/k8s/job/job.yaml": ("kubernetes", {True: "launch/k8s/job/job.yaml", False: None}),
+    "configs/sweeps/default.yaml": ("sweeps", {True: "configs/sweeps/default.yaml", False: None}),
 }
 #: Rules whose template file is what satisfies them: delete it from a generated project and the rule fires (or a
 #: rule it requires does), in the examples listed (a CI file only where there is a CI service). The other rules
 #: forbid something (a secret, a hard-coded path, an over-broad token, a root user), so their template file shows the
 #: safe way rather than being required, or the template satisfies them twice over (ruff is configured in
 #: pyproject.toml and in pre-commit; tests/test_parallel.py and tests/test_preemption.py are short training runs as
-#: much as tests/test_training.py, which TS003 names).
+#: much as tests/test_training.py, which TS003 names; with sweeps, src/<package>/tune.py tracks runs as much as
+#: tracking.py, which EX001 names, and with TensorBoard the logger in configs/default.yaml does).
 REQUIRED_BY: dict[str, tuple[str, ...]] = {
-    # With TensorBoard (minimal) the logger declared in configs/default.yaml records the runs as well.
-    "EX001": ("default", "full"),
     "EX004": EXAMPLES,
     "GA003": EXAMPLES,
     "PK001": EXAMPLES,
