@@ -155,6 +155,7 @@ def project_root(paths: Sequence[str]) -> Path:
             raise UsageError(f"no such file or directory: {raw}")
         if path.is_dir():
             root = path.resolve()
+            _check_root(root)
         else:
             file_root = file_root or enclosing_project(path.resolve().parent)
             root = file_root
@@ -164,6 +165,15 @@ def project_root(paths: Sequence[str]) -> Path:
         names = ", ".join(str(r) for r in roots)
         raise UsageError(f"the paths name {len(roots)} repositories ({names}); audit one repository per run")
     return roots[0]
+
+
+def _check_root(root: Path) -> None:
+    from fsdl_check.repo import UnreadableRoot, check_root
+
+    try:
+        check_root(root)
+    except UnreadableRoot as exc:
+        raise UsageError(str(exc)) from None
 
 
 def enclosing_project(start: Path) -> Path:

@@ -70,19 +70,62 @@ def valid_pattern(pattern: str) -> bool:
     return True
 
 
-def _read_regular(path: Path, limit: int) -> str | None:
-    """Text of a regular file (not a link, FIFO or device) of at most `limit` bytes without NULs, else None."""
+def _read_regular(path: Path, limit: int, problems: dict[str, str] | None = None, rel: str = "") -> str | None:
+    """Text of a regular file (not a link, FIFO or device) of at most `limit` bytes without NULs, else None.
+
+    Why a regular file could not be read (an OS error such as permission denied, or the size cap) is recorded in
+    `problems` under `rel`, when given; binary files are not a problem, just not text.
+    """
     try:
         st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if st.st_size > limit:
+            if problems is not None:
+                problems[rel] = f"not read: {st.st_size / 1e6:.1f} MB is over the {limit / 1e6:g} MB read limit"
             return None
         with open(path, "rb") as fh:
             data = fh.read(limit + 1)
-    except (OSError, ValueError):
+    except ValueError:
+        return None
+    except OSError as exc:
+        if problems is not None:
+            problems[rel] = f"cannot read: {exc.strerror or exc}"
         return None
     if len(data) > limit or b"\0" in data[:BINARY_SNIFF]:
         return None
     return data.decode("utf-8", errors="replace")
+
+
+def _git_unreadable_directories(stderr: bytes) -> dict[str, str]:
+    """Directories `git ls-files --others` could not open, from its warnings, with the reason."""
+    found = {}
+    for line in os.fsdecode(stderr).splitlines():
+        match = _GIT_CANNOT_OPEN.match(line)
+        if match:
+            found[match["path"].rstrip("/")] = f"cannot list directory: {match['reason']}"
+    return found
+
+
+_GIT_CANNOT_OPEN = re.compile(r"^warning: could not open directory '(?P<path>[^']+)': (?P<reason>.+)$")
+
+
+class UnreadableRoot(OSError):
+    """The directory to audit cannot be listed, or is not a working tree (a bare git repository)."""
+
+
+def check_root(root: Path) -> None:
+    """Raise `UnreadableRoot` (a one-line message) when `root` cannot be audited: it cannot be listed or entered
+    (mode 000, or 711: enterable but not listable), or it is a bare git repository, which has no files to audit."""
+    try:
+        with os.scandir(root) as entries:
+            names = {entry.name for entry in entries}
+        if names:  # listing needs read permission, looking at what is listed needs search (x) permission
+            os.lstat(root / next(iter(names)))
+    except OSError as exc:
+        raise UnreadableRoot(f"cannot list the files of {root}: {exc.strerror or exc}") from None
+    if ".git" not in names and {"HEAD", "config", "objects", "refs"} <= names and (root / "objects").is_dir():
+        raise UnreadableRoot(f"{root} is a bare git repository (no working tree); audit a clone or worktree of it")
 
 
 def _under_real_directories(root: Path, rel: str, memo: dict[str, bool]) -> bool:
@@ -159,8 +202,11 @@ class Repo:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(f"not a directory: {root}")
+        check_root(self.root)
         self.options = options or Options()
         self._text: dict[str, str | None] = {}
+        #: Listed files and directories that could not be read (path -> why), as the audit found them.
+        self.unreadable: dict[str, str] = {}
 
     # -- listing --------------------------------------------------------------------------------------------------
     @cached_property
@@ -179,10 +225,9 @@ class Repo:
         try:
 
             def ls(*args: str) -> set[str]:
-                out = subprocess.run(
-                    [*command, "-z", *args], capture_output=True, check=True, timeout=60, env=env
-                ).stdout
-                return {os.fsdecode(p) for p in out.split(b"\0") if p}
+                done = subprocess.run([*command, "-z", *args], capture_output=True, check=True, timeout=60, env=env)
+                self.unreadable.update(_git_unreadable_directories(done.stderr))
+                return {os.fsdecode(p) for p in done.stdout.split(b"\0") if p}
 
             tracked = ls("--cached")
             untracked = ls("--others", "--exclude-standard", *(f"--exclude={d}/" for d in sorted(SKIP_DIRS)))
@@ -219,7 +264,12 @@ class Repo:
 
     def _walk(self) -> Iterable[str]:
         specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []  # (directory prefix, its .gitignore)
-        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+
+        def cannot_list(error: OSError) -> None:  # an unreadable directory is reported, and the walk goes on
+            where = os.path.relpath(error.filename, self.root) if error.filename else "."
+            self.unreadable[PurePosixPath(Path(where)).as_posix()] = f"cannot list directory: {error.strerror or error}"
+
+        for dirpath, dirnames, filenames in os.walk(self.root, onerror=cannot_list, followlinks=False):
             rel_dir = os.path.relpath(dirpath, self.root)
             prefix = "" if rel_dir == "." else PurePosixPath(Path(rel_dir)).as_posix() + "/"
             if ".gitignore" in filenames:
@@ -234,11 +284,12 @@ class Repo:
             keep = []
             for d in sorted(dirnames):
                 full = Path(dirpath) / d
-                if full.is_symlink():  # listed like git lists it (a link), never entered
+                # os.path.islink and lexists, not Path's: a directory that cannot be entered raises no PermissionError
+                if os.path.islink(full):  # noqa: PTH114 - listed like git lists it (a link), never entered
                     if not ignored(prefix + d, False):
                         yield prefix + d
                     continue
-                if d in SKIP_DIRS or (full / "pyvenv.cfg").exists() or ignored(prefix + d, True):
+                if d in SKIP_DIRS or os.path.lexists(full / "pyvenv.cfg") or ignored(prefix + d, True):
                     continue
                 keep.append(d)
             dirnames[:] = keep
@@ -267,7 +318,9 @@ class Repo:
         """
         if path not in self._text:
             self._text[path] = (
-                _read_regular(self.root / path, self.options.max_read_bytes) if path in self.paths else None
+                _read_regular(self.root / path, self.options.max_read_bytes, self.unreadable, path)
+                if path in self.paths
+                else None
             )
         return self._text[path]
 
@@ -295,6 +348,8 @@ class Repo:
     @cached_property
     def pyproject(self) -> TomlDoc | None:
         text = self.text("pyproject.toml")
+        if text is None and "pyproject.toml" in self.unreadable:  # there, but unreadable: not "no pyproject.toml"
+            return TomlDoc("pyproject.toml", "", {}, self.unreadable["pyproject.toml"], None)
         return parse_toml("pyproject.toml", text) if text is not None else None
 
     @cached_property
@@ -416,13 +471,18 @@ class Repo:
 
     @cached_property
     def parse_errors(self) -> list[ParseError]:
-        """Every input that failed to parse, across all parsers that were or can be used."""
+        """Every input that failed to parse, across all parsers that were or can be used, and every file or directory
+        the audit could not read (permission denied; a Python file over the read limit), as ruff's E902 does."""
         errors: list[ParseError] = []
         docs: list[TomlDoc | YamlDoc | Notebook] = [*self.toml_files, *self.yaml_files, *self.notebooks]
         for doc in docs:
             text = doc.text if not isinstance(doc, Notebook) else ""
-            if doc.error and not ("{{" in text or "{%" in text):  # a Jinja/Helm template, not data
+            if doc.error and not ("{{" in text or "{%" in text) and doc.path not in self.unreadable:
                 errors.append(ParseError(doc.path, doc.error_line, doc.error))
+        self.python  # noqa: B018 - reads every Python file, so the unreadable ones are known
+        for path, why in sorted(self.unreadable.items()):
+            if why.startswith("cannot") or path.endswith(".py"):  # a large data file is VC001's, not a read error
+                errors.append(ParseError(path, None, why))
         return errors
 
     @cached_property

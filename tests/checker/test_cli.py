@@ -420,3 +420,29 @@ def test_python_dash_m_runs_the_checker(make_repo: MakeRepo) -> None:
     )
     assert done.returncode == 1, done.stderr
     assert done.stdout.startswith("broken.yml:2:1: FC002 ")
+
+
+def test_a_bare_git_repository_is_refused_in_one_line(tmp_path: Path, run_cli) -> None:
+    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "r.git")], check=True)
+    code, out, err = run_cli(tmp_path / "r.git")
+    assert (code, out) == (2, "")
+    one_line_error(err, "bare git repository", "r.git")
+
+
+def test_a_root_that_cannot_be_listed_is_refused_in_one_line(
+    make_repo: MakeRepo, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    root = make_repo({"pyproject.toml": "[tool.fsdl-check]\n", "a.py": ""})
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if str(path) == str(root):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, out, err = run_cli(root)
+    assert (code, out) == (2, "")
+    one_line_error(err, "cannot list the files of", "Permission denied")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -477,3 +477,123 @@ def test_yaml_anchors_in_ordinary_use_still_load(make_repo: MakeRepo) -> None:
 
     assert [(s.job, s.run, s.line) for s in workflow.steps] == [("test", "pytest -q", 6)]
     assert repo.parse_errors == []
+
+
+# -- what cannot be read ----------------------------------------------------------------------------------------------
+# The tests run as root in CI, and root reads everything: permission errors are simulated where the checker meets
+# them (os.scandir for listing, open for reading). `test_real_permissions_as_an_unprivileged_user` does it for real
+# where there is an unprivileged user to run as.
+def deny(monkeypatch: pytest.MonkeyPatch, *denied: Path) -> None:
+    """Make listing or opening any of `denied` fail with EACCES, as it does for a user without permission."""
+    real_scandir, real_open = os.scandir, open
+
+    def refuse(path: object) -> None:
+        if any(Path(os.fsdecode(path)) == d for d in denied):  # type: ignore[arg-type]
+            raise PermissionError(13, "Permission denied", os.fsdecode(path))  # type: ignore[arg-type]
+
+    def scandir(path: object = ".") -> object:
+        refuse(path)
+        return real_scandir(path)  # type: ignore[call-overload]
+
+    def open_(path: object, *args: object, **kwargs: object) -> object:
+        refuse(path)
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(repo_module, "open", open_, raising=False)
+
+
+def test_an_unreadable_directory_in_a_walk_is_reported_and_the_walk_goes_on(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_repo({"a.py": "x = 1\n", "secret/b.py": "y = 1\n", "z/c.py": "z = 1\n"})
+    deny(monkeypatch, root / "secret")
+    repo = Repo(root)
+    assert [f.path for f in repo.files] == ["a.py", "z/c.py"]
+    assert [(e.path, e.message) for e in repo.parse_errors] == [("secret", "cannot list directory: Permission denied")]
+
+
+def test_directories_git_could_not_open_are_reported() -> None:
+    stderr = (
+        b"warning: unable to access '/root/.config/git/ignore': Permission denied\n"
+        b"warning: could not open directory 'data/secret/': Permission denied\n"
+    )
+    expected = {"data/secret": "cannot list directory: Permission denied"}
+    assert repo_module._git_unreadable_directories(stderr) == expected
+
+
+@pytest.mark.parametrize("use_git", [False, True])
+def test_unreadable_files_are_reported_not_skipped_silently(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch, use_git: bool
+) -> None:
+    files = {"pyproject.toml": "[project]\nname = 'x'\n", "u.py": "x = 1\n", "ok.py": "", "big.py": "z = 1\n" * 50}
+    root = make_repo(files, git=use_git)
+    deny(monkeypatch, root / "pyproject.toml", root / "u.py")
+    repo = Repo(root, Options(max_read_bytes=100))
+    assert repo.pyproject is not None  # there, though unreadable: not "no pyproject.toml"
+    assert [(e.path, e.message) for e in repo.parse_errors] == [
+        ("big.py", "not read: 0.0 MB is over the 0.0001 MB read limit"),
+        ("pyproject.toml", "cannot read: Permission denied"),
+        ("u.py", "cannot read: Permission denied"),
+    ]
+    assert [m.path for m in repo.python] == ["ok.py"]
+
+
+@pytest.mark.parametrize("problem", ["unlistable", "bare"])
+def test_a_root_that_cannot_be_audited_is_refused_in_one_line(
+    make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch, problem: str
+) -> None:
+    root = make_repo({"a.py": ""})
+    if problem == "bare":
+        shutil.rmtree(root)
+        subprocess.run(["git", "init", "-q", "--bare", str(root)], check=True)
+    else:
+        deny(monkeypatch, root)
+    with pytest.raises(repo_module.UnreadableRoot) as raised:
+        Repo(root)
+    assert ("bare git repository" if problem == "bare" else "cannot list the files of") in str(raised.value)
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A temporary directory that other users can reach (pytest's own are private to the user running it)."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="fsdl-perm-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)  # root (the only user these tests run as) removes any mode
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root to run as nobody")
+def test_real_permissions_as_an_unprivileged_user(shared_tmp: Path) -> None:
+    """Modes 000 and 711 on the root, an unreadable directory and file inside: errors and findings, no traceback."""
+    import sys
+
+    tmp_path = shared_tmp
+    for name in ("r000", "r711", "inner"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "a.py").write_text("x = 1\n")
+    (tmp_path / "inner" / "secret").mkdir()
+    (tmp_path / "inner" / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "r000").chmod(0)
+    (tmp_path / "r711").chmod(0o711)
+    (tmp_path / "inner" / "secret").chmod(0)
+    (tmp_path / "inner" / "pyproject.toml").chmod(0)
+    command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-m", "fsdl_check"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "PYTHONDONTWRITEBYTECODE": "1"}
+    for name in ("r000", "r711"):
+        done = subprocess.run([*command, str(tmp_path / name)], capture_output=True, text=True, timeout=60, env=env)
+        assert (done.returncode, done.stdout) == (2, ""), done.stderr
+        assert done.stderr == f"fsdl-check: error: cannot list the files of {tmp_path / name}: Permission denied\n"
+    done = subprocess.run(
+        [*command, "--format", "concise", "--select", "FC002,PK001", str(tmp_path / "inner")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "secret:1:1: FC002 cannot list directory: Permission denied" in done.stdout
+    assert "pyproject.toml:1:1: FC002 cannot read: Permission denied" in done.stdout
+    assert "PK001 pyproject.toml cannot be read" in done.stdout

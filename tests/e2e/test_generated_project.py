@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 from slurm_cluster import SlurmCluster, missing_programs, start_cluster
 
@@ -529,3 +530,57 @@ def test_a_slurm_submission_the_scheduler_refuses_fails_at_once_with_its_message
     assert done.returncode != 0 and message in done.stderr, done.stdout + done.stderr
     assert time.monotonic() - started < 30
     assert slurm.client("squeue", "--noheader").stdout.strip() == ""  # nothing was queued
+
+
+# A sweep that Ray spreads over the job: 3 trials of 2 epochs, 2 at a time, on a Ray node of 2 CPUs.
+SLURM_SWEEP = {
+    "name": "slurm-sweep",
+    "train_configs": ["configs/default.yaml"],
+    "metric": "val/acc",
+    "mode": "max",
+    "seed": 11,
+    "trials": 3,
+    "concurrency": 2,
+    "resources_per_trial": {"cpu": 1, "gpu": 0},
+    "time_budget_s": 600,
+    "search": "random",
+    "scheduler": {"name": "fifo"},
+    "space": {"model.lr": {"loguniform": [0.001, 0.03]}, "model.hidden_dims": {"choice": [[32], [64, 32]]}},
+    "overrides": {"trainer.max_epochs": 2, "trainer.enable_progress_bar": False},
+}
+
+
+@pytest.mark.parametrize("project", ["mlflow-github-app"], indirect=True)
+def test_slurm_sweep_starts_ray_over_the_job_and_completes(project: Project, slurm: SlurmCluster) -> None:
+    name = "slurm-sweep"
+    sweep = project.root / "configs" / "sweeps" / f"{name}.yaml"
+    sweep.write_text(yaml.safe_dump(SLURM_SWEEP))
+    try:
+        job, printed = submit(
+            project, slurm, ["launch/slurm/submit.sh", "tune", f"configs/sweeps/{name}.yaml"], CPUS_PER_TASK="2"
+        )
+        record = slurm.wait_for_job(job, SLURM_JOB_TIMEOUT_S)
+    finally:
+        sweep.unlink()
+    log = project.root / "outputs" / "slurm" / f"{SLUG}-tune-{job}.out"
+    assert f"log     {log}" in printed and f"outputs/sweeps/{name}/" in printed
+    output = log.read_text()
+    assert record["JobState"] == "COMPLETED" and record["ExitCode"] == "0:0", output[-8000:]
+    assert f"job {job} (restart 0) on {slurm.node}: 1 Ray node(s) x 2 CPU(s)" in output
+    assert "Ray cluster ready: 1 node(s), 2 CPU(s), 0 GPU(s)" in output
+    assert "Connecting to existing Ray cluster" in output  # the driver joined the job's cluster, not a Ray of its own
+
+    client = MlflowClient(f"sqlite:///{project.root / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name(SLUG)
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id], filter_string=f"tags.sweep = '{name}'")
+    (parent,) = [run for run in runs if run.info.run_name == f"sweep-{name}"]
+    assert parent.info.status == "FINISHED"
+    trials = client.search_runs(
+        [experiment.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+    )
+    assert len(trials) == 3
+    assert all(run.info.status == "FINISHED" and run.data.tags["sweep_outcome"] == "completed" for run in trials)
+    assert parent.data.tags["best_trial"] in {run.data.tags["ray_trial_id"] for run in trials}
+    best = yaml.safe_load((project.root / "outputs" / "sweeps" / name / "best.yaml").read_text())
+    assert 0.001 <= best["model"]["lr"] <= 0.03 and best["trainer"]["max_epochs"] == 2

@@ -1,4 +1,4 @@
-"""FC: findings about the audit itself — inputs it could not parse, suppressions that suppress nothing."""
+"""FC: findings about the audit itself — inputs it could not read or parse, suppressions that suppress nothing."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ class ParseFailure(Rule):
 
     A file that does not parse cannot be audited — and usually cannot be used by the tool it configures either:
     a broken pyproject.toml breaks installs, a broken workflow never runs. Files with template markers
-    (`{{ }}` or `{% %}`) are templates, not data, and are left alone.
+    (`{{ }}` or `{% %}`) are templates, not data, and are left alone. Files and directories the audit could not
+    read (permission denied) and Python files over the read limit are reported here too, as ruff's E902 does:
+    what was not read was not audited.
     """
 
     code, severity = "FC002", Severity.ERROR

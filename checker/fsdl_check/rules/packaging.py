@@ -97,7 +97,9 @@ class ProjectTable(Rule):
             yield self.finding("pyproject.toml", None, "no pyproject.toml; declare the project in [project]")
             return
         if pyproject.error:
-            yield self.finding("pyproject.toml", pyproject.error_line, "pyproject.toml does not parse")
+            unreadable = pyproject.error.startswith("cannot read")  # FC002 says why
+            problem = "cannot be read" if unreadable else "does not parse"
+            yield self.finding("pyproject.toml", pyproject.error_line, f"pyproject.toml {problem}")
             return
         project = _project(pyproject)
         if project is None:
