@@ -16,7 +16,7 @@ from pathlib import Path
 import pathspec
 
 from fsdl_check import __version__
-from fsdl_check.config import Config
+from fsdl_check.config import Config, known_prefix
 from fsdl_check.model import REGISTRY, Area, Finding, ProjectKind, Rule, Severity, Status, all_rules
 from fsdl_check.repo import Options, Repo
 from fsdl_check.suppressions import Suppression, has_hash_comments, scan
@@ -156,7 +156,7 @@ class _Evaluation:
         # FC001 last: only now is it known which suppressions were used.
         for result in results:
             if result.code == "FC001" and result.status is not Status.SKIP:
-                unused = [_with_severity(self._unused(s), result.severity) for s in suppressions if not s.used]
+                unused = [_with_severity(f, result.severity) for s in suppressions for f in self._unused(s)]
                 result.findings, result.suppressed = self._apply_suppressions(unused, [])
                 result.status = Status.FAIL if result.findings else Status.PASS
         return results
@@ -221,9 +221,19 @@ class _Evaluation:
         return kept, hidden
 
     @staticmethod
-    def _unused(s: Suppression) -> Finding:
-        codes = ", ".join(s.codes)
-        return Finding(s.path, s.line, "FC001", f"suppression of {codes} matches no finding", Severity.INFO)
+    def _unused(s: Suppression) -> list[Finding]:
+        """FC001's findings for one suppression: codes that are no rule code, and codes that hid nothing."""
+        messages = [] if s.codes else ["suppression names no rule code"]
+        unknown = [c for c in s.codes if not known_prefix(c)]
+        messages += [
+            f"suppression names {c}, which is no rule code or prefix (see fsdl-check --list-rules)" for c in unknown
+        ]
+        unused = [c for c in s.codes if c not in s.used and c not in unknown]
+        if unused:
+            used = [c for c in s.codes if c in s.used]
+            does = f" ({', '.join(used)} {'does' if len(used) == 1 else 'do'})" if used else ""
+            messages.append(f"suppression of {', '.join(unused)} matches no finding{does}")
+        return [Finding(s.path, s.line, "FC001", message, Severity.INFO) for message in messages]
 
 
 def _with_severity(finding: Finding, severity: Severity) -> Finding:

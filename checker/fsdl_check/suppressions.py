@@ -19,10 +19,9 @@ from fsdl_check.model import Finding
 from fsdl_check.parsing.dockerfile import is_dockerfile_name
 
 MARKER = "fsdl:"  # the cheap pre-test; PATTERN allows any spacing after the colon
-PATTERN = re.compile(
-    r"#\s*fsdl:\s*ignore(?P<file>-file)?\[(?P<codes>\s*[A-Za-z]{2}\d{0,3}(?:\s*,\s*[A-Za-z]{2}\d{0,3})*\s*)\]"
-    r"(?P<reason>[^\n]*)"
-)
+#: Any text in the brackets: a code that is no rule code (`ZZ999`, `RP0030`) is reported by the engine (FC001),
+#: not taken for a comment that is no suppression.
+PATTERN = re.compile(r"#\s*fsdl:\s*ignore(?P<file>-file)?\[(?P<codes>[^\]\n]*)\](?P<reason>[^\n]*)")
 HASH_COMMENT_SUFFIXES = {
     ".py", ".pyi", ".yml", ".yaml", ".toml", ".sh", ".bash", ".zsh", ".cfg", ".ini", ".txt", ".in", ".mk",
     ".dockerfile", ".sbatch", ".slurm", ".r", ".conf",

@@ -184,3 +184,35 @@ def test_a_batch_script_without_a_suffix_takes_suppressions(make_repo: MakeRepo,
     assert err == "" and code == 0, out
     result = rule(json.loads(out), "SL001")
     assert result["status"] == "pass" and result["suppressed"], result
+
+
+def test_suppressions_naming_unknown_or_malformed_codes_are_reported(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo(
+        {
+            "a.py": (
+                "x = 1  # fsdl: ignore[ZZ999] no such rule\n"
+                "y = 1  # fsdl: ignore[RP0030] one digit too many\n"
+                "z = 1  # fsdl: ignore[] nothing\n"
+                "w = 1  # fsdl: ignore[FC9, 9X] half of it\n"
+            )
+        }
+    )
+    _, report = audit_json(run_cli, root)
+    messages = [(f["line"], f["message"]) for f in rule(report, "FC001")["findings"]]
+    assert messages == [
+        (1, "suppression names ZZ999, which is no rule code or prefix (see fsdl-check --list-rules)"),
+        (2, "suppression names RP0030, which is no rule code or prefix (see fsdl-check --list-rules)"),
+        (3, "suppression names no rule code"),
+        (4, "suppression names 9X, which is no rule code or prefix (see fsdl-check --list-rules)"),
+        (4, "suppression of FC9 matches no finding"),
+    ]
+
+
+def test_a_partly_unused_suppression_reports_the_unused_codes(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo({"a.py": 'x = "MARK-ERROR"  # fsdl: ignore[FC901, FC902] only the first is here\n'})
+    code, report = audit_json(run_cli, root)
+    assert code == 0
+    assert [f["line"] for f in rule(report, "FC901")["suppressed"]] == [1]
+    assert [(f["line"], f["message"]) for f in rule(report, "FC001")["findings"]] == [
+        (1, "suppression of FC902 matches no finding (FC901 does)")
+    ]
