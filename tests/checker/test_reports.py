@@ -177,6 +177,19 @@ def test_github_escapes_properties_and_newlines() -> None:
     assert annotation(Finding(".", None, "FC906", "repo-wide", Severity.INFO)) == "::notice title=FC906::repo-wide"
 
 
+def test_github_shows_control_and_bidi_characters_instead_of_passing_them_through() -> None:
+    from fsdl_check.model import Finding
+    from fsdl_check.reports.github import annotation
+
+    name = "a\x1b[31m\u202egnp.py\x00\x7f\u2066"
+    line = annotation(Finding(name, 1, "FC901", f"tab\there {name}\x9b", Severity.ERROR))
+    assert line == (
+        "::error file=a\\x1b[31m\\u202egnp.py\\x00\\x7f\\u2066,line=1,title=FC901::"
+        "tab\\there a\\x1b[31m\\u202egnp.py\\x00\\x7f\\u2066\\x9b"
+    )
+    assert line.isprintable()
+
+
 # -- JUnit ----------------------------------------------------------------------------------------------------------
 def test_junit_is_xml_with_a_suite_per_area_and_a_case_per_rule(report: Report) -> None:
     tree = ET.fromstring(render(report, "junit").encode("utf-8"))

@@ -1,7 +1,9 @@
 """GitHub Actions workflow commands: one ``::error``/``::warning``/``::notice`` annotation per finding.
 
 Escaping follows the runner's rules: in the message, ``%``, CR and LF are percent-encoded; in a property value
-(file, title) ``:`` and ``,`` are as well, since they separate properties.
+(file, title) ``:`` and ``,`` are as well, since they separate properties. Every other character that does not print
+(ESC and the other controls, bidirectional overrides such as U+202E) is shown as its escape (``\\x1b``, ``\\u202e``):
+a file name must not recolour the log or reorder what a reviewer reads.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO:
 
 
 def escape_data(value: str) -> str:
+    if not value.isprintable():
+        value = "".join(c if c.isprintable() or c in "\r\n" else _visible(c) for c in value)
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _visible(char: str) -> str:
+    """A character that does not print, as Python writes it in a string (`\\x1b`, `\\u202e`, `\\t`)."""
+    return ascii(char)[1:-1]
 
 
 def escape_property(value: str) -> str:
