@@ -28,6 +28,7 @@ from fsdl_check.parsing.parallel import MIN_MODULES_FOR_WORKERS, parse_modules
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.requirements import RequirementsFile, parse_requirements
 from fsdl_check.parsing.sbatch import SbatchScript, has_directives, is_candidate, parse_sbatch
+from fsdl_check.parsing.sweeps import Sweep, find_sweeps
 from fsdl_check.parsing.tomlfile import TomlDoc, parse_toml
 from fsdl_check.parsing.workflow import Workflow
 from fsdl_check.parsing.yamlfile import YamlDoc, parse_yaml
@@ -507,3 +508,9 @@ class Repo:
         from fsdl_check.kind import training_path
 
         return training_path(self)
+
+    @cached_property
+    def sweeps(self) -> list[Sweep]:
+        """Hyperparameter sweeps: Ray Tune, Optuna and Hyperopt in Python, W&B sweep files, Hydra's Optuna sweeper,
+        the generated project's sweep files (see `parsing.sweeps`)."""
+        return find_sweeps(self.python, self.yaml_files)
