@@ -48,6 +48,7 @@ class Area(enum.Enum):
     KS = "Kubernetes jobs"
     SL = "SLURM"
     DT = "distributed training"
+    HP = "hyperparameter search"
     FC = "fsdl-check itself"
 
     @property

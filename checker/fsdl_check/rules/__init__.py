@@ -11,6 +11,7 @@ from fsdl_check.rules import (  # noqa: F401
     quality,
     reproducibility,
     slurm,
+    sweeps,
     testing,
     tracking,
     vcs,
