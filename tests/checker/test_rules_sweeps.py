@@ -11,7 +11,9 @@ Tried on real repositories (HP, fsdl-check 0.1.0):
 - optuna/optuna-examples: unseeded samplers and in-memory studies (HP003, HP004); objectives that train over epochs
   without `trial.report`/`should_prune` (HP002: tfkeras_simple, tensorflow_eager_simple). After the first try:
   Ignite's `PyTorchIgnitePruningHandler` counts as pruning (any `*Pruning*` integration), multi-objective studies
-  (Optuna cannot prune them) and sklearn objectives that fit once are not asked to prune.
+  (Optuna cannot prune them) and sklearn objectives that fit once are not asked to prune; the objectives are the
+  functions given to `study.optimize`, so ask-and-tell loops (dashboard/hitl: `study.ask()` in a `while True`) and
+  optuna_dashboard's own `create_study` are not asked either.
 - hyperopt/hyperopt: its own `fmin` calls inside the library were reported (HP004) on the first try; a repository
   that defines the tool's entry point in the tool's package (`hyperopt/`, `optuna/`, `ray/tune/`) is now skipped.
 - ashleve/lightning-hydra-template: its Optuna sweeper (configs/hparams_search/mnist_optuna.yaml) sets direction and
