@@ -142,6 +142,7 @@ class _Evaluation:
     def run(self) -> list[RuleResult]:
         rules = all_rules()
         suppressions = self._suppressions()
+        index = _SuppressionIndex(suppressions)
         results = []
         for rule in rules:
             severity = self.config.effective_severity(rule.code, rule.severity)
@@ -150,14 +151,14 @@ class _Evaluation:
                 results.append(RuleResult(rule, Status.SKIP, severity, reason=reason))
                 continue
             findings = [_with_severity(f, severity) for f in self._evaluate(rule)]
-            kept, hidden = self._apply_suppressions(findings, suppressions)
+            kept, hidden = self._apply_suppressions(findings, index)
             status = Status.FAIL if kept else Status.PASS
             results.append(RuleResult(rule, status, severity, kept, hidden))
         # FC001 last: only now is it known which suppressions were used.
         for result in results:
             if result.code == "FC001" and result.status is not Status.SKIP:
                 unused = [_with_severity(f, result.severity) for s in suppressions for f in self._unused(s)]
-                result.findings, result.suppressed = self._apply_suppressions(unused, [])
+                result.findings, result.suppressed = self._apply_suppressions(unused, _SuppressionIndex([]))
                 result.status = Status.FAIL if result.findings else Status.PASS
         return results
 
@@ -199,12 +200,12 @@ class _Evaluation:
         return found
 
     def _apply_suppressions(
-        self, findings: list[Finding], suppressions: list[Suppression]
+        self, findings: list[Finding], suppressions: _SuppressionIndex
     ) -> tuple[list[Finding], list[Finding]]:
         kept: list[Finding] = []
         hidden: list[Finding] = []
         for f in findings:
-            by = next((s.label for s in suppressions if s.covers(f)), None)
+            by = next((s.label for s in suppressions.candidates(f) if s.covers(f)), None)
             if by is None:
                 by = next(
                     (
@@ -234,6 +235,24 @@ class _Evaluation:
             does = f" ({', '.join(used)} {'does' if len(used) == 1 else 'do'})" if used else ""
             messages.append(f"suppression of {', '.join(unused)} matches no finding{does}")
         return [Finding(s.path, s.line, "FC001", message, Severity.INFO) for message in messages]
+
+
+class _SuppressionIndex:
+    """Suppressions by file and line, so a finding is checked against those of its own line and its file's
+    `ignore-file` ones only (not every suppression of the repository: 50,000 of them would make that quadratic).
+    Candidates come in file order, as the list was, so the first that covers a finding is still the one used."""
+
+    def __init__(self, suppressions: list[Suppression]) -> None:
+        self._by_place: dict[tuple[str, int | None], list[tuple[int, Suppression]]] = {}
+        for order, s in enumerate(suppressions):
+            line = None if s.whole_file else (s.line if s.target is None else s.target)
+            self._by_place.setdefault((s.path, line), []).append((order, s))
+
+    def candidates(self, finding: Finding) -> list[Suppression]:
+        found = self._by_place.get((finding.path, None), [])
+        if finding.line is not None and (on_line := self._by_place.get((finding.path, finding.line))):
+            found = sorted(found + on_line, key=lambda pair: pair[0])
+        return [s for _, s in found]
 
 
 def _with_severity(finding: Finding, severity: Severity) -> Finding:
