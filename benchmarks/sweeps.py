@@ -32,7 +32,7 @@ RAY_START = """
 import time
 t = time.perf_counter()
 import ray
-ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
 started = time.perf_counter() - t
 ray.shutdown()
 print(started, time.perf_counter() - t)
