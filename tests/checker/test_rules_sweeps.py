@@ -300,8 +300,23 @@ def test_ray_settings_it_cannot_follow_are_not_judged(make_repo: MakeRepo) -> No
     assert set(found) == {"HP004"}  # the trainable and the settings come from elsewhere; the tracker is not there
 
 
-def test_a_trial_that_reports_once_is_not_asked_for_a_scheduler(make_repo: MakeRepo) -> None:
+def test_a_trial_that_reports_once_is_told_to_report_every_epoch(make_repo: MakeRepo) -> None:
+    # Nothing for a scheduler to act on yet: the one finding says both what is missing and what it needs.
     text = RAY_BAD.replace("    for epoch in range(10):\n        tune.report", "    tune.report")
+    (finding,) = run("HP002", make_repo({"sweep.py": text}))
+    assert finding.message.endswith(
+        "no scheduler: every trial runs to the end (FIFO); and each trial reports once: "
+        "report every epoch for a scheduler to act on"
+    )
+
+
+def test_an_estimator_fitted_once_per_trial_is_not_asked_for_a_scheduler(make_repo: MakeRepo) -> None:
+    # A scikit-learn style trial: one fit, one score; no scheduler could cut it short.
+    text = RAY_BAD.replace(
+        '    for epoch in range(10):\n        tune.report({"loss": 1.0})',
+        '    model = make_model(config)\n    model.fit(X, y)\n    tune.report({"loss": model.score(X, y)})',
+    )
+    assert "model.fit(X, y)" in text
     assert run("HP002", make_repo({"sweep.py": text})) == []
 
 

@@ -446,8 +446,9 @@ class _Module:
         run_config: ast.Call | None,
         trainable: ast.expr | None,
     ) -> Fact | None:
-        if not self._iterative(trainable, node):
-            return None  # trials report once (or cannot be told): there is nothing to stop early
+        iterative = self._iterative(trainable, node)
+        if not iterative and not self._reports_once(trainable, node):
+            return None  # an estimator fitted once per trial, or a trainable not defined here: nothing to judge
         if run_config is not None:
             stop = self.resolve(_keyword(run_config, "stop"), node)
             if isinstance(stop, ast.Call) and _callee(stop) in EARLY_STOPPING_STOPPERS:
@@ -456,10 +457,29 @@ class _Module:
             return unknown(node.lineno)
         where = settings.lineno if settings is not None else node.lineno
         raw = _keyword(settings, "scheduler") if settings is not None else None
+        once = "" if iterative else "; and each trial reports once: report every epoch for a scheduler to act on"
         if raw is None or _is_none(raw):
-            return absent(where, "no scheduler: every trial runs to the end (FIFO)")
+            return absent(where, f"no scheduler: every trial runs to the end (FIFO){once}")
         scheduler = self.resolve(raw, node)
-        return self._scheduler_fact(scheduler, node, depth=0)
+        fact = self._scheduler_fact(scheduler, node, depth=0)
+        return absent(fact.line, f"{fact.note}{once}") if fact.missing and once else fact
+
+    def _reports_once(self, trainable: ast.expr | None, at: ast.AST) -> bool:
+        """Whether the trainable is a function of this module that reports once without fitting an estimator
+        (`model.fit(...)`, which a scheduler could not cut short): it could report every epoch instead."""
+        target = self.resolve(trainable, at)
+        for _ in range(MAX_RESOLVE):
+            if isinstance(target, ast.Call) and _callee(target) in ("with_resources", "with_parameters", "partial"):
+                target = self.resolve(target.args[0] if target.args else None, at)
+            else:
+                break
+        function = self.functions.get(target.id) if isinstance(target, ast.Name) else None
+        if function is None:
+            return False
+        return not any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "fit"
+            for n in ast.walk(function)
+        )
 
     def _scheduler_fact(self, scheduler: ast.expr | None, at: ast.AST, depth: int) -> Fact:
         line = getattr(scheduler, "lineno", at.lineno)  # type: ignore[attr-defined]

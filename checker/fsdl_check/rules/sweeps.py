@@ -64,8 +64,9 @@ class EarlyStopping(Rule):
     Most trials of a search are worse than the best early on. Without an early-stopping scheduler (Ray Tune's ASHA,
     HyperBand, PBT, a median stopping rule), an Optuna pruner the objective reports to (`trial.report` and
     `trial.should_prune`), or W&B's `early_terminate`, every trial trains to its last epoch and the search costs
-    several times the compute for the same best result. Only sweeps whose trials report more than once are asked
-    (a trial that reports once has nothing to stop); Hyperopt and Hydra's sweepers cannot stop a trial and are not.
+    several times the compute for the same best result. A Ray trial that reports once is told to report every epoch
+    as well; one that fits an estimator once (`model.fit`) has nothing to cut short and is not asked, nor are
+    Hyperopt and Hydra's sweepers, which cannot stop a trial.
     """
 
     code, severity = "HP002", Severity.INFO
