@@ -48,13 +48,14 @@ lint: setup  ## ruff, ruff format and mypy --strict on the checker and the tests
 docs: setup  ## regenerate docs/rules.md, the rule reference, from the rules themselves
 	$(BIN)/python -m fsdl_check.reports.reference docs/rules.md
 
-bench: setup  ## benchmarks (figures, not pass/fail): checker speed, render time, training, parallel training, SLURM
+bench: setup  ## benchmarks (figures, not pass/fail): checker speed, render time, training, parallel training, SLURM, sweeps
 	bash tests/system-packages.sh
 	$(BIN)/python benchmarks/checker.py
 	$(BIN)/python benchmarks/render.py
 	$(BIN)/python benchmarks/training.py
 	$(BIN)/python benchmarks/parallel.py
 	$(BIN)/python benchmarks/slurm.py
+	$(BIN)/python benchmarks/sweeps.py
 
 clean:  ## remove the virtual environment, caches and the demo output
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -7,7 +7,9 @@
    written on this first run; fsdl-check from this repository at that commit), the first commit through its
    hooks, then `make train` (MLflow on the project's local SQLite store).
 3. Read the run back from that store and print the validation accuracy, where the store is and how to open its UI.
-4. Audit the project with its own `make audit` (fsdl-check, every rule at every severity).
+4. When the project has sweeps: `make tune`, the Ray Tune sweep of configs/sweeps/default.yaml (ASHA stopping weak
+   trials), tracked in the same store as a parent run with a child run per trial; print its best trial.
+5. Audit the project with its own `make audit` (fsdl-check, every rule at every severity).
 """
 
 from __future__ import annotations
@@ -66,6 +68,24 @@ def train(project: Path) -> float:
     return time.perf_counter() - started
 
 
+def sweep(project: Path) -> tuple[float, float] | None:
+    """`make tune` where the project has sweeps; the best trial's accuracy and the seconds it took."""
+    if not (project / "configs" / "sweeps" / "default.yaml").is_file():
+        return None
+    step("make tune: the sweep of configs/sweeps/default.yaml (Ray Tune, ASHA), trials as MLflow child runs")
+    started = time.perf_counter()
+    run("make", "tune", cwd=project, env=users_environment())
+    seconds = time.perf_counter() - started
+    with sqlite3.connect(project / "mlflow.db") as db:
+        row = db.execute(
+            "SELECT MAX(m.value) FROM metrics m JOIN runs r ON r.run_uuid = m.run_uuid "
+            "WHERE r.name = 'sweep-default' AND m.key LIKE 'best_%'"
+        ).fetchone()
+    if row is None or row[0] is None:
+        raise StepFailed(f"the sweep left no best trial in {project / 'mlflow.db'}")
+    return float(row[0]), seconds
+
+
 def users_environment() -> dict[str, str]:
     """This environment without the demo's own virtual environment on PATH: the project uses its own."""
     ours = Path(sys.prefix).resolve()
@@ -108,6 +128,17 @@ def main(argv: list[str]) -> int:
     print(f"  MLflow run           {run_id}")
     print(f"  MLflow store         {store}  (artifacts: {project / 'mlartifacts'})")
     print(f"  open its UI with     cd {project} && make ui")
+
+    try:
+        swept = sweep(project)
+    except StepFailed as error:
+        print(f"demo: {error}", file=sys.stderr)
+        return 1
+    if swept is not None:
+        best, seconds = swept
+        print(f"  sweep: best trial's validation accuracy {best:.3f} (`make tune` took {seconds:.0f} s)")
+        print(f"  best config          {project / 'outputs' / 'sweeps' / 'default' / 'best.yaml'}")
+        print("  train it with        make train CONFIG=outputs/sweeps/default/best.yaml")
 
     step(f"make audit: fsdl-check on {project}")
     code = subprocess.run(["make", "audit"], cwd=project, env=users_environment(), check=False).returncode

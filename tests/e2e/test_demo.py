@@ -1,4 +1,4 @@
-"""The README's first command, `make demo`, end to end: render, train, read the run back, lock, audit."""
+"""The README's first command, `make demo`, end to end: render, train, read the run back, sweep, lock, audit."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_demo_trains_a_tracked_model_and_the_audit_is_clean(tmp_path: Path) -> N
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1500,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     accuracy = re.search(r"validation accuracy\s+([0-9.]+)", done.stdout)
@@ -36,6 +36,10 @@ def test_demo_trains_a_tracked_model_and_the_audit_is_clean(tmp_path: Path) -> N
     assert (project / "mlflow.db").is_file()
     assert (project / "requirements-lock.txt").is_file()
     assert (project / ".venv" / "bin" / "digits-classifier-train").is_file()  # the project's own environment
+    swept = re.search(r"sweep: best trial's validation accuracy\s+([0-9.]+)", done.stdout)
+    assert swept is not None, done.stdout[-2000:]  # the default answers have sweeps
+    assert float(swept.group(1)) >= 0.9
+    assert (project / "outputs" / "sweeps" / "default" / "best.yaml").is_file()
     assert "fsdl-check exit code 0" in done.stdout
     assert not (ROOT / "demo" / project.name).exists()  # the output went where it was asked to
 
