@@ -464,15 +464,20 @@ class _Module:
         fact = self._scheduler_fact(scheduler, node, depth=0)
         return absent(fact.line, f"{fact.note}{once}") if fact.missing and once else fact
 
-    def _reports_once(self, trainable: ast.expr | None, at: ast.AST) -> bool:
-        """Whether the trainable is a function of this module that reports once without fitting an estimator
-        (`model.fit(...)`, which a scheduler could not cut short): it could report every epoch instead."""
+    def _unwrapped(self, trainable: ast.expr | None, at: ast.AST) -> ast.expr | None:
+        """The trainable inside `tune.with_resources(tune.with_parameters(fn, ...), ...)` or `partial(fn, ...)`."""
         target = self.resolve(trainable, at)
         for _ in range(MAX_RESOLVE):
             if isinstance(target, ast.Call) and _callee(target) in ("with_resources", "with_parameters", "partial"):
                 target = self.resolve(target.args[0] if target.args else None, at)
             else:
                 break
+        return target
+
+    def _reports_once(self, trainable: ast.expr | None, at: ast.AST) -> bool:
+        """Whether the trainable is a function of this module that reports once without fitting an estimator
+        (`model.fit(...)`, which a scheduler could not cut short): it could report every epoch instead."""
+        target = self._unwrapped(trainable, at)
         function = self.functions.get(target.id) if isinstance(target, ast.Name) else None
         if function is None:
             return False
@@ -507,12 +512,7 @@ class _Module:
     def _iterative(self, trainable: ast.expr | None, at: ast.AST) -> bool:
         """Whether trials report more than once (a scheduler has something to act on): a Ray Train trainer, a
         `Trainable` class, a framework callback that reports every epoch, or a report inside a loop."""
-        target = self.resolve(trainable, at)
-        for _ in range(MAX_RESOLVE):  # tune.with_resources(tune.with_parameters(fn, ...), ...), partial(fn, ...)
-            if isinstance(target, ast.Call) and _callee(target) in ("with_resources", "with_parameters", "partial"):
-                target = self.resolve(target.args[0] if target.args else None, at)
-            else:
-                break
+        target = self._unwrapped(trainable, at)
         if isinstance(target, ast.Call) and _callee(target) in RAY_TRAINERS:
             return True
         if isinstance(target, ast.Constant):
