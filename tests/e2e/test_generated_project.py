@@ -564,6 +564,7 @@ def test_slurm_sweep_starts_ray_over_the_job_and_completes(project: Project, slu
         sweep.unlink()
     log = project.root / "outputs" / "slurm" / f"{SLUG}-tune-{job}.out"
     assert f"log     {log}" in printed and f"outputs/sweeps/{name}/" in printed
+    assert f"the parent run sweep-{name} in" in printed  # the name the driver gives it (looked up below)
     output = log.read_text()
     assert record["JobState"] == "COMPLETED" and record["ExitCode"] == "0:0", output[-8000:]
     assert f"job {job} (restart 0) on {slurm.node}: 1 Ray node(s) x 2 CPU(s)" in output
