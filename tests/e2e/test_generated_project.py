@@ -480,8 +480,11 @@ def test_make_slurm_trains_a_two_task_ddp_job_to_completion(project: Project, sl
 def test_slurm_job_warned_before_its_end_requeues_and_resumes_the_same_run(
     project: Project, slurm: SlurmCluster
 ) -> None:
+    # A slow learning rate and more epochs keep training going (early stopping waits for no gain) well past the
+    # first checkpoint, so the warning reaches the job while it trains, not in its final test.
     command = ["launch/slurm/submit.sh", "fit", "--config", "configs/default.yaml", "--config"]
-    job, _ = submit(project, slurm, [*command, "configs/strategy/ddp.yaml"], TASKS_PER_NODE="2")
+    command += ["configs/strategy/ddp.yaml", "--model.lr=0.0003", "--trainer.max_epochs=60"]
+    job, _ = submit(project, slurm, command, TASKS_PER_NODE="2")
     # Once the first epoch is checkpointed, send what SLURM sends before a time limit: SIGUSR1 to the batch shell.
     deadline = time.monotonic() + SLURM_JOB_TIMEOUT_S
     while not list(project.root.glob("outputs/*/*/checkpoints/last.ckpt")) or not _job_has_run(project, job):
