@@ -119,6 +119,8 @@ class Rule:
     example: ClassVar[str] = ""
     #: The template file that shows the practice satisfied (relative to the generated project), if any.
     template_file: ClassVar[str | None] = None
+    #: For rules about security (secrets, CI tokens): GitHub code scanning's score, 0.1-10.0 (9+ critical).
+    security_severity: ClassVar[float | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
