@@ -1,3 +1,3 @@
 """fsdl-check: audit an ML repository against the Full Stack Deep Learning infrastructure practices."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
