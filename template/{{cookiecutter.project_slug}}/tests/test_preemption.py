@@ -5,6 +5,7 @@ eviction or SLURM's warning (SIGUSR1) sends it.
 """
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -61,6 +62,51 @@ def preempt_and_resume(command: list[str], root: Path, signum: signal.Signals) -
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming the preempted run of this config" in resumed.stderr
     assert not list(root.glob("**/preempted/*"))  # the finished run cleared its record and checkpoint
+
+
+# A callback, loaded by class path, that sends the process a stop signal at the first batch of the final test.
+LATE_SIGNAL = """
+import os
+from lightning.pytorch import Callback
+
+
+class SignalDuringTest(Callback):
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+
+    def on_test_batch_start(self, trainer, pl_module, batch, batch_idx, dataloader_idx=0):
+        if batch_idx == 0:
+            os.kill(os.getpid(), self.signum)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1], ids=["SIGTERM", "SIGUSR1"])
+def test_a_stop_signal_after_training_lets_the_final_test_finish(
+    configs: Path, tmp_path: Path, signum: signal.Signals
+) -> None:
+    # Training is over and its preemption record gone: exiting now would have the job requeued or restarted
+    # to train again from scratch. The test takes seconds, inside the warning's lead or the grace period.
+    (tmp_path / "late_signal.py").write_text(LATE_SIGNAL)
+    signalled = [
+        "--trainer.max_epochs=1",
+        "--trainer.logger=false",
+        "--trainer.callbacks+=late_signal.SignalDuringTest",
+        f"--trainer.callbacks.signum={int(signum)}",
+    ]
+    done = subprocess.run(  # noqa: S603
+        [TRAIN, "fit", "--config", str(configs / "default.yaml"), *signalled],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"{signum.name} after training: finishing the final test first" in done.stderr
+    assert "test/acc" in done.stdout
+    assert not list(tmp_path.glob("**/preempted/*"))
 
 
 @pytest.fixture(scope="module")

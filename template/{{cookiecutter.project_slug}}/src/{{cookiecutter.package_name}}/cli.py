@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonargparse import Namespace
+from lightning.fabric.plugins.environments.slurm import SLURMEnvironment
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
@@ -163,10 +164,14 @@ class TrainCLI(LightningCLI):
         """Score the best checkpoint (or the final weights when checkpointing is off) on the test split."""
         checkpoint = self.trainer.checkpoint_callback
         best = checkpoint.best_model_path if isinstance(checkpoint, ModelCheckpoint) else ""
-        self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best or None)
-        whole = self.whole_model(best)
-        if whole is not None:
-            tracking.after_training(self.trainer, whole, self.datamodule)
+        self.preemption.hold_after_training()
+        try:
+            self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best or None)
+            whole = self.whole_model(best)
+            if whole is not None:
+                tracking.after_training(self.trainer, whole, self.datamodule)
+        finally:
+            self.preemption.release()
 
     def whole_model(self, best: str) -> LightningModule | None:
         """The trained model in one piece, on the processes that need it.
@@ -215,6 +220,11 @@ def run_cli(args: ArgsType = None) -> TrainCLI:
     # The training sampler resumes mid-epoch from the data module's saved position (data.py); Lightning's
     # check for resumable data loaders does not look there, and would warn for nothing.
     warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch")
+    defaults: dict[str, Any] = {"callbacks": [PreemptionCheckpoint(tracking.resume_arguments)]}
+    if SLURMEnvironment.detect():
+        # The job script requeues (launch/slurm/) once every process has saved. Lightning's own requeue
+        # would save on rank zero only, into a checkpoint of its own, and take the signal after training.
+        defaults["plugins"] = [SLURMEnvironment(auto_requeue=False)]
     return TrainCLI(
         Classifier,
         ClassificationData,
@@ -222,7 +232,7 @@ def run_cli(args: ArgsType = None) -> TrainCLI:
         seed_everything_default=42,
         save_config_callback=tracking.RunConfigLogger,
         save_config_kwargs=tracking.SAVE_CONFIG_KWARGS,
-        trainer_defaults={"callbacks": [PreemptionCheckpoint(tracking.resume_arguments)]},
+        trainer_defaults=defaults,
         # The model's own options choose the optimizer and schedule; Lightning's generic --optimizer
         # would silently replace them (and ignore --model.lr).
         auto_configure_optimizers=False,

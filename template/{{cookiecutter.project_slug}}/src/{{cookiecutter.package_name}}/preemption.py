@@ -119,6 +119,7 @@ class PreemptionCheckpoint(Callback):
         self.record: Path | None = None  # set by the command line before fit: where the record goes
         self._signalled = False
         self._previous: dict[signal.Signals, Any] = {}
+        self._held: dict[signal.Signals, Any] = {}  # the handlers before hold_after_training
 
     def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         """Catch the stop signals for the length of training (after Lightning has set up its own)."""
@@ -156,6 +157,31 @@ class PreemptionCheckpoint(Callback):
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
+
+    # -- after training --------------------------------------------------------------------------------------
+    # Training is done and its record gone, so a stop signal now must not end the command: the job would be
+    # requeued (SLURM) or restarted and train again from scratch. The final test and the uploads take seconds,
+    # well inside the warning's lead (90 s for USR1) or the grace period before SIGKILL (SIGTERM).
+    def hold_after_training(self) -> None:
+        """Note, and otherwise ignore, stop signals until :meth:`release` (the final test and uploads)."""
+        if threading.current_thread() is threading.main_thread():
+            for signum in SIGNALS:
+                self._held[signum] = signal.signal(signum, self._note_late_signal)
+
+    def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        """Take SIGTERM back from Lightning, whose handler would broadcast to the other processes unasked."""
+        if self._held and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._note_late_signal)
+
+    def _note_late_signal(self, signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        print(f"{name} after training: finishing the final test first", file=sys.stderr)
+
+    def release(self) -> None:
+        """Give the stop signals back after the final test and uploads."""
+        for signum, handler in self._held.items():
+            signal.signal(signum, handler)
+        self._held.clear()
 
     def finished(self, trainer: Trainer) -> None:
         """The run completed: its preemption record and checkpoint have done their job."""
