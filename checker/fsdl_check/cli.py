@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     outcome.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings reach --fail-on")
     setup = parser.add_argument_group("configuration")
     setup.add_argument("--config", metavar="FILE", help="read settings from FILE (a .fsdl-check.toml)")
+    setup.add_argument("--no-cache", action="store_true", help="neither read nor write the cache of Python facts")
     setup.add_argument(
         "--project-kind", choices=[k.value for k in ProjectKind], help="override the detected kind of project"
     )
@@ -107,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
     from fsdl_check.engine import audit
     from fsdl_check.reports import render, statistics
 
-    report = audit(root, config)
+    report = audit(root, config, cache=not args.no_cache)
     if args.statistics:
         text = statistics.render_json(report) if args.format == "json" else statistics.render_text(report)
     else:

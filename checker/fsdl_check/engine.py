@@ -16,6 +16,7 @@ from pathlib import Path
 import pathspec
 
 from fsdl_check import __version__
+from fsdl_check.cache import FactCache
 from fsdl_check.config import Config, known_prefix
 from fsdl_check.model import REGISTRY, Area, Finding, ProjectKind, Rule, Severity, Status, all_rules
 from fsdl_check.repo import Options, Repo
@@ -96,8 +97,11 @@ def _score(area: Area, results: list[RuleResult]) -> AreaScore:
     return AreaScore(area, count[Status.PASS], count[Status.FAIL], count[Status.SKIP], _weighted(results))
 
 
-def audit(root: str | Path, config: Config | None = None) -> Report:
-    """Audit the repository at `root`. Raises NotADirectoryError for a path that is not a directory."""
+def audit(root: str | Path, config: Config | None = None, cache: bool | FactCache = False) -> Report:
+    """Audit the repository at `root`. Raises NotADirectoryError for a path that is not a directory.
+
+    `cache`: True keeps the facts of Python modules in the user's cache directory (see `fsdl_check.cache`), a
+    `FactCache` keeps them there; the report is the same either way."""
     started = time.perf_counter()
     config = config or Config()
     options = Options(
@@ -105,6 +109,7 @@ def audit(root: str | Path, config: Config | None = None) -> Report:
         project_kind=config.project_kind,
         type_hint_share=config.type_hint_share,
         exclude=config.exclude,
+        facts_cache=FactCache() if cache is True else cache or None,
     )
     with _cyclic_gc_paused():
         repo = Repo(root, options)

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 import pathspec
 
+from fsdl_check.cache import FactCache, parse_cached
 from fsdl_check.model import ProjectKind
 from fsdl_check.parsing.dockerfile import Dockerfile, is_dockerfile_name, parse_dockerfile
 from fsdl_check.parsing.kubernetes import Manifests, read_manifests
 from fsdl_check.parsing.notebook import Notebook, parse_notebook
-from fsdl_check.parsing.parallel import MIN_MODULES_FOR_WORKERS, parse_modules
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.requirements import RequirementsFile, parse_requirements
 from fsdl_check.parsing.sbatch import SbatchScript, has_directives, is_candidate, parse_sbatch
@@ -163,6 +163,7 @@ class Options:
     project_kind: ProjectKind | None = None  # None: detect
     type_hint_share: float = 0.8
     exclude: tuple[str, ...] = ()  # gitwildmatch patterns of paths the audit leaves out entirely
+    facts_cache: FactCache | None = field(default=None, compare=False)  # None: every Python module is parsed
 
 
 @dataclass(frozen=True)
@@ -377,10 +378,9 @@ class Repo:
     @cached_property
     def python(self) -> list[PythonModule]:
         paths = [f.path for f in self.files if not f.symlink and f.suffix == ".py"]
-        if len(paths) < MIN_MODULES_FOR_WORKERS:
-            return self._parse_all((".py",), PythonModule)
-        # Many modules: parsed on several cores (the same modules, facts and order).
-        return parse_modules([(path, text) for path in paths if (text := self.text(path)) is not None])
+        # Many modules are parsed on several cores; known ones come from the fact cache (the same modules and facts).
+        sources = [(path, text) for path in paths if (text := self.text(path)) is not None]
+        return parse_cached(sources, self.options.facts_cache)
 
     @cached_property
     def notebooks(self) -> list[Notebook]:

@@ -197,6 +197,54 @@ class PythonModule:
         """Every node of `tree` (computed once; see `tree` for the cost)."""
         return self._nodes
 
+    # -- the facts as plain values (for the fact cache, see `fsdl_check.cache`) ----------------------------------
+    def facts(self) -> list[Any]:
+        """Every gathered fact as JSON values (lists, strings, numbers): what `from_facts` rebuilds the module from,
+        with the text, without parsing it."""
+        return [
+            self.error,
+            self.error_line,
+            self.imports,
+            [[call.name, call.line, call.keywords, call.positional] for call in self.calls],
+            self.string_constants,
+            [[c.name, c.line, c.bases] for c in self.classes],
+            self.loops,
+            [[f.name, f.line, f.method, f.annotated] for f in self.public_functions],
+            self.has_main_guard,
+        ]
+
+    @classmethod
+    def from_facts(cls, path: str, text: str, facts: list[Any]) -> PythonModule:
+        """The module whose facts are `facts` (from `facts()`, perhaps through JSON). Raises ValueError or TypeError
+        when `facts` is not of that shape, so a damaged cache entry is told from a good one."""
+        error, error_line, imports, calls, strings, classes, loops, functions, main_guard = facts
+        if not (
+            (error is None or type(error) is str)
+            and (error_line is None or type(error_line) is int)
+            and type(imports) is dict
+            and all(type(k) is str and type(v) is int for k, v in imports.items())
+            and type(main_guard) is bool
+        ):
+            raise TypeError("not the facts of a module")
+        module = cls.__new__(cls)
+        module.path, module.text, module.error, module.error_line = path, text, error, error_line
+        module.imports, module.has_main_guard = imports, main_guard
+        owner = weakref.ref(module)
+        module.calls = [
+            Call(_str(name), _int(line), tuple(kw), _int(args), owner, i)
+            for i, (name, line, kw, args) in enumerate(calls)
+        ]
+        if not all(k is None or type(k) is str for call in module.calls for k in call.keywords):
+            raise TypeError("a keyword name that is not a string")
+        module.string_constants = [(_str(value), _int(line)) for value, line in strings]
+        module.classes = [ClassInfo(_str(name), _int(line), tuple(map(_str, bases))) for name, line, bases in classes]
+        module.loops = [(_int(start), _int(end)) for start, end in loops]
+        module.public_functions = [
+            FunctionInfo(_str(name), _int(line), method is True, annotated is True)
+            for name, line, method, annotated in functions
+        ]
+        return module
+
     # -- pickling (from a parsing worker process, see `fsdl_check.parsing.parallel`) ------------------------------
     def __getstate__(self) -> tuple[Any, ...]:
         """The facts as plain values: no syntax tree or cached views, calls as tuples (quick to pickle and load)."""
@@ -285,6 +333,18 @@ class PythonModule:
                     if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and not item.name.startswith("_"):
                         annotated = fully_annotated(item, True)
                         self.public_functions.append(FunctionInfo(item.name, item.lineno, True, annotated))
+
+
+def _str(value: object) -> str:
+    if type(value) is not str:
+        raise TypeError(f"expected a string, not {type(value).__name__}")
+    return value
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected an integer, not {type(value).__name__}")
+    return value
 
 
 def _record_import(node: ast.Import | ast.ImportFrom, found: dict[str, int]) -> None:
