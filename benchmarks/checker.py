@@ -1,19 +1,30 @@
 """Audit time of fsdl-check against `ruff check` and `repo-review` (sp-repo-review), same trees, one run.
 
     python benchmarks/checker.py [--sizes 100,1000,10000,50000] [--runs N] [--profile 10000] [--keep]
+                                 [--repo PATH ...]
 
 For each size a synthetic repository is generated deterministically in a temporary directory: Python modules with
 imports, classes, calls and functions (some typed, some not), tests, notebooks with and without outputs,
 Dockerfiles, YAML configs, Kubernetes manifests and CI workflows, requirement files, a pyproject.toml. Each tree is
-timed twice for fsdl-check: as a plain directory (the walk that honours .gitignore) and after `git init && git add`
-(the `git ls-files` listing). The baselines run on the same tree in the same process run. The median of N runs is
-reported (N is 5 below 10,000 files and 3 above unless --runs says otherwise), with the ratios and the time per file
-so the growth with size is visible. Each tree is deleted once measured.
+timed as a plain directory (the walk that honours .gitignore) and after `git init && git add` (the `git ls-files`
+listing). fsdl-check is timed cold (`--no-cache`: every Python file parsed) and warm (its fact cache filled by the
+warm-up run, in a cache directory of the benchmark's own, as a pre-commit run on an unchanged repository finds it).
+The tools run round-robin on the same tree in the same process run (one run of each per round, so a burst of load
+from elsewhere hits all of them alike), after one warm-up round; the median of N rounds is reported (N is 5 below
+10,000 files and 3 above unless --runs says otherwise), with the ratios and the time per file so the growth with
+size is visible. Each tree is deleted once measured.
+
+`--repo PATH` (repeatable, or the os.pathsep-separated list in $FSDL_BENCH_REPOS) also times local copies of real
+repositories, for example a clone of Lightning-AI/pytorch-lightning and one of karpathy/nanoGPT. The benchmark never
+downloads: a path that does not exist is skipped with a note.
 
 Commands timed (output discarded):
-    fsdl-check TREE --format json --output /dev/null --exit-zero
+    fsdl-check TREE --format json --output /dev/null --exit-zero --no-cache     (cold)
+    fsdl-check TREE --format json --output /dev/null --exit-zero                (warm)
     ruff check TREE --no-cache --exit-zero
     repo-review TREE --format json
+
+Benchmarks report figures; they never assert a time.
 """
 
 from __future__ import annotations
@@ -324,8 +335,10 @@ def tool_path(name: str) -> str | None:
 
 def commands(tree: Path) -> dict[str, list[str] | None]:
     fsdl, ruff, review = tool_path("fsdl-check"), tool_path("ruff"), tool_path("repo-review")
+    audit = [fsdl, str(tree), "--format", "json", "--output", os.devnull, "--exit-zero"] if fsdl else None
     return {
-        "fsdl-check": [fsdl, str(tree), "--format", "json", "--output", os.devnull, "--exit-zero"] if fsdl else None,
+        "fsdl-check cold": [*audit, "--no-cache"] if audit else None,
+        "fsdl-check warm": audit,
         "ruff": [ruff, "check", str(tree), "--no-cache", "--exit-zero"] if ruff else None,
         "repo-review": [review, str(tree), "--format", "json"] if review else None,
     }
@@ -335,11 +348,11 @@ def commands(tree: Path) -> dict[str, list[str] | None]:
 FINISHED = (0, 1, 3)
 
 
-def time_once(command: Sequence[str]) -> tuple[float, int]:
+def time_once(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, int]:
     """Wall-clock seconds and peak resident memory (KiB, Linux) of one run of `command`."""
     with tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -350,31 +363,54 @@ def time_once(command: Sequence[str]) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss
 
 
-def median_time(command: Sequence[str], runs: int) -> tuple[float, int]:
-    """Median seconds of `runs` runs after one warm-up run (imports, page cache), and the largest peak memory."""
-    time_once(command)
-    measured = [time_once(command) for _ in range(runs)]
-    return statistics.median(t for t, _ in measured), max(m for _, m in measured)
+def median_times(
+    commands: dict[str, list[str] | None], runs: int, env: dict[str, str] | None = None
+) -> dict[str, tuple[float, int] | None]:
+    """Median seconds and largest peak memory of each command over `runs` rounds, after one warm-up round (imports,
+    page cache, and fsdl-check's fact cache for the warm runs). One run of each command per round."""
+    present = {name: command for name, command in commands.items() if command is not None}
+    measured: dict[str, list[tuple[float, int]]] = {name: [] for name in present}
+    for round_number in range(runs + 1):
+        for name, command in present.items():
+            result = time_once(command, env)
+            if round_number:
+                measured[name].append(result)
+    return {
+        name: (statistics.median(t for t, _ in measured[name]), max(m for _, m in measured[name]))
+        if name in measured
+        else None
+        for name in commands
+    }
 
 
 @dataclass
 class Row:
-    size: int
+    tree: str  # the size of a synthetic tree, or a real repository's name
+    files: int
     listing: str  # "walk" or "git"
-    fsdl_s: float
-    fsdl_rss_kb: int
+    cold_s: float
+    cold_rss_kb: int
+    warm_s: float
     ruff_s: float | None
     review_s: float | None
     runs: int
 
     def as_dict(self) -> dict[str, object]:
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 4)
+
         return {
-            "files": self.size,
+            "tree": self.tree,
+            "files": self.files,
             "listing": self.listing,
-            "fsdl_check_s": round(self.fsdl_s, 4),
-            "fsdl_check_peak_rss_mb": round(self.fsdl_rss_kb / 1024, 1),
-            "ruff_s": None if self.ruff_s is None else round(self.ruff_s, 4),
-            "repo_review_s": None if self.review_s is None else round(self.review_s, 4),
+            "fsdl_check_cold_s": rounded(self.cold_s),
+            "fsdl_check_warm_s": rounded(self.warm_s),
+            "fsdl_check_peak_rss_mb": round(self.cold_rss_kb / 1024, 1),
+            "ruff_s": rounded(self.ruff_s),
+            "repo_review_s": rounded(self.review_s),
+            "cold_over_ruff": rounded(self.cold_s / self.ruff_s) if self.ruff_s else None,
+            "warm_over_ruff": rounded(self.warm_s / self.ruff_s) if self.ruff_s else None,
+            "cold_over_repo_review": rounded(self.cold_s / self.review_s) if self.review_s else None,
             "runs": self.runs,
         }
 
@@ -389,14 +425,15 @@ def seconds(value: float | None) -> str:
 
 def print_table(rows: list[Row]) -> None:
     print(
-        f"{'files':>7} {'listing':>7} {'fsdl-check':>10} {'ruff':>8} {'repo-review':>11} "
-        f"{'fsdl/ruff':>9} {'fsdl/rr':>7} {'fsdl ms/file':>12} {'fsdl MB':>8}"
+        f"{'tree':>17} {'files':>6} {'listing':>7} {'cold':>8} {'warm':>8} {'ruff':>8} {'repo-review':>11} "
+        f"{'cold/ruff':>9} {'warm/ruff':>9} {'cold/rr':>7} {'cold ms/file':>12} {'cold MB':>8}"
     )
     for row in rows:
         print(
-            f"{row.size:7d} {row.listing:>7} {seconds(row.fsdl_s):>10} {seconds(row.ruff_s)} "
-            f"{seconds(row.review_s):>11} {ratio(row.fsdl_s, row.ruff_s):>9} {ratio(row.fsdl_s, row.review_s):>7} "
-            f"{1000 * row.fsdl_s / row.size:12.3f} {row.fsdl_rss_kb / 1024:8.0f}"
+            f"{row.tree:>17} {row.files:6d} {row.listing:>7} {seconds(row.cold_s)} {seconds(row.warm_s)} "
+            f"{seconds(row.ruff_s)} {seconds(row.review_s):>11} {ratio(row.cold_s, row.ruff_s):>9} "
+            f"{ratio(row.warm_s, row.ruff_s):>9} {ratio(row.cold_s, row.review_s):>7} "
+            f"{1000 * row.cold_s / row.files:12.3f} {row.cold_rss_kb / 1024:8.0f}"
         )
 
 
@@ -405,12 +442,25 @@ def profile(tree: Path, top: int = 15) -> str:
     from fsdl_check.cli import main as fsdl_main
 
     profiler = cProfile.Profile()
-    profiler.runcall(fsdl_main, [str(tree), "--format", "json", "--output", os.devnull, "--exit-zero"])
+    profiler.runcall(fsdl_main, [str(tree), "--format", "json", "--output", os.devnull, "--exit-zero", "--no-cache"])
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("tottime").print_stats(top)
     stats.sort_stats("cumulative").print_stats(top)
     return out.getvalue()
+
+
+def time_tree(name: str, tree: Path, files: int, listing: str, runs: int) -> Row:
+    """One row: every tool on `tree`, round-robin, fsdl-check's warm runs with a fact cache of their own."""
+    cmds = commands(tree)
+    if cmds["fsdl-check warm"] is None:
+        raise SystemExit("fsdl-check is not installed in this environment")
+    with tempfile.TemporaryDirectory(prefix="fsdl-bench-cache-") as cache:
+        times = median_times(cmds, runs, os.environ | {"FSDL_CHECK_CACHE_DIR": cache})
+    cold, warm = times["fsdl-check cold"], times["fsdl-check warm"]
+    assert cold is not None and warm is not None
+    ruff, review = times["ruff"], times["repo-review"]
+    return Row(name, files, listing, cold[0], cold[1], warm[0], ruff and ruff[0], review and review[0], runs)
 
 
 def measure(size: int, runs: int | None, workdir: Path | None, keep: bool, profile_size: int | None) -> list[Row]:
@@ -425,15 +475,10 @@ def measure(size: int, runs: int | None, workdir: Path | None, keep: bool, profi
             f"{written / 1e6:.1f} MB of text, {disk_usage(tree) / 1e6:.1f} MB on disk",
             flush=True,
         )
-        cmds = commands(tree)
-        if cmds["fsdl-check"] is None:
-            raise SystemExit("fsdl-check is not installed in this environment")
-        ruff_s = median_time(cmds["ruff"], n)[0] if cmds["ruff"] else None
-        review_s = median_time(cmds["repo-review"], n)[0] if cmds["repo-review"] else None
-        rows.append(Row(size, "walk", *median_time(cmds["fsdl-check"], n), ruff_s, review_s, n))
+        rows.append(time_tree(f"synthetic {size}", tree, size, "walk", n))
         make_git(tree)
         print(f"# {size} files: git index built, {disk_usage(tree) / 1e6:.1f} MB on disk", flush=True)
-        rows.append(Row(size, "git", *median_time(cmds["fsdl-check"], n), ruff_s, review_s, n))
+        rows.append(time_tree(f"synthetic {size}", tree, size, "git", n))
         if profile_size == size:
             print(profile(tree), flush=True)
     finally:
@@ -444,6 +489,19 @@ def measure(size: int, runs: int | None, workdir: Path | None, keep: bool, profi
     return rows
 
 
+def measure_real(path: Path, runs: int | None) -> Row | None:
+    """A local copy of a real repository, as it is (never downloaded, never changed)."""
+    if not path.is_dir():
+        print(f"# {path}: no such directory, skipped (clone the repository there to time it)", flush=True)
+        return None
+    listed = subprocess.run(["git", "-C", str(path), "ls-files"], capture_output=True, text=True)
+    names = listed.stdout.splitlines() if listed.returncode == 0 else []
+    files = len(names) or sum(len(f) for _, _, f in os.walk(path))
+    python = sum(name.endswith(".py") for name in names)
+    print(f"# {path.name}: {files} files, {python} Python", flush=True)
+    return time_tree(path.name, path, files, "git" if names else "walk", runs or 5)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="comma-separated file counts")
@@ -452,6 +510,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="where the trees are generated (default: temp)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the generated trees")
+    parser.add_argument(
+        "--repo", type=Path, action="append", default=None, help="also time this local repository (repeatable)"
+    )
     args = parser.parse_args(argv)
     try:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -464,6 +525,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"# {datetime.now(UTC):%Y-%m-%d} on {platform.platform()}, {os.cpu_count()} CPUs, Python {sys.version[:6]}")
     print("# " + ", ".join(f"{k} {v}" for k, v in versions.items()), flush=True)
     rows: list[Row] = []
+    repos = args.repo or [Path(p) for p in os.environ.get("FSDL_BENCH_REPOS", "").split(os.pathsep) if p]
+    if not repos:
+        print("# no --repo or $FSDL_BENCH_REPOS: real repositories skipped", flush=True)
+    for repo in repos:
+        if (row := measure_real(repo, args.runs)) is not None:
+            rows.append(row)
     for size in sizes:
         rows.extend(measure(size, args.runs, args.workdir, args.keep, args.profile))
     print()
