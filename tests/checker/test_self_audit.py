@@ -18,7 +18,7 @@ from fsdl_check import engine
 from fsdl_check.cli import main
 from fsdl_check.model import Finding, Severity, Status
 from fsdl_check.repo import Options, Repo
-from fsdl_check.rules._ci_commands import ci_commands
+from fsdl_check.rules.ci_commands import ci_commands
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

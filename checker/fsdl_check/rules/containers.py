@@ -31,7 +31,7 @@ from fsdl_check.parsing.dockerfile import (
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.yamlfile import YamlDoc
 from fsdl_check.repo import Repo, RepoFile
-from fsdl_check.rules._ci_commands import split_shell, unwrap
+from fsdl_check.rules.ci_commands import split_shell, unwrap
 from fsdl_check.rules.tracking import DEFAULT_OUTPUT, tracker_use
 from fsdl_check.rules.vcs import baked_secrets, mask
 

@@ -13,7 +13,7 @@ from fsdl_check.parsing.notebook import Notebook
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.tomlfile import TomlDoc
 from fsdl_check.repo import PreCommitHook, Repo, RepoFile
-from fsdl_check.rules._ci_commands import Command, project_commands
+from fsdl_check.rules.ci_commands import Command, project_commands
 
 #: Packages that make `import name` load `name.ipynb`.
 NOTEBOOK_IMPORTERS = ("import_ipynb", "nbimport", "nbimporter", "ipynb")

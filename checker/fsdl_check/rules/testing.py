@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.tomlfile import TomlDoc
 from fsdl_check.repo import Repo, RepoFile
-from fsdl_check.rules._ci_commands import Command, ci_commands
+from fsdl_check.rules.ci_commands import Command, ci_commands
 from fsdl_check.rules._toml_lines import first_tool_line
 
 TEST_DIRS = ("tests", "test")
