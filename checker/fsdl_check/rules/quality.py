@@ -11,8 +11,8 @@ from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.tomlfile import TomlDoc
 from fsdl_check.parsing.yamlfile import LineDict, YamlDoc
 from fsdl_check.repo import PreCommitHook, Repo
-from fsdl_check.rules.ci_commands import Command, ci_commands, project_commands
 from fsdl_check.rules._toml_lines import first_tool_line
+from fsdl_check.rules.ci_commands import Command, ci_commands, project_commands
 
 LINTERS = {"ruff", "flake8", "pylint"}
 TYPE_CHECKERS = {"mypy", "dmypy", "pyright", "basedpyright", "ty", "pytype"}
