@@ -17,11 +17,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Rendered by cookiecutter before the hook runs (the template as given, its folder, and the --checkout ref).
+# Rendered by cookiecutter before the hook runs (the template as given, its folder, and the --checkout ref). Front
+# ends that drive cookiecutter's generator themselves (cruft) give neither folder nor ref; cruft records its own
+# source and commit in .cruft.json.
 TEMPLATE = {
-    "_template": r"""{{ cookiecutter._template }}""",
-    "_repo_dir": r"""{{ cookiecutter._repo_dir }}""",
-    "_checkout": r"""{{ cookiecutter._checkout }}""",
+    "_template": r"""{{ cookiecutter._template | default('') }}""",
+    "_repo_dir": r"""{{ cookiecutter._repo_dir | default('') }}""",
+    "_checkout": r"""{{ cookiecutter._checkout | default('') }}""",
 }
 
 # Deepest first, so a parent is empty once its conditional children are gone.
@@ -61,6 +63,10 @@ def remove_empty_directories(project: Path) -> list[str]:
 def record_template_source(project: Path) -> None:
     """`.cookiecutter.json`: the template's folder and, when it is a git checkout, the commit it was rendered from."""
     source = dict(TEMPLATE)
+    if not source["_repo_dir"]:  # nothing to resolve a commit in: the template as given, no commit
+        source["_commit"] = ""
+        (project / ".cookiecutter.json").write_text(json.dumps(source, indent=2) + "\n")
+        return
     folder = Path(source["_repo_dir"])
     if not folder.is_absolute():  # relative to where cookiecutter was started, which the shell's PWD names
         folder = (Path(os.environ.get("PWD") or project.parent) / folder).resolve()
