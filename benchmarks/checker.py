@@ -460,7 +460,9 @@ def time_tree(name: str, tree: Path, files: int, listing: str, runs: int) -> Row
     cold, warm = times["fsdl-check cold"], times["fsdl-check warm"]
     assert cold is not None and warm is not None
     ruff, review = times["ruff"], times["repo-review"]
-    return Row(name, files, listing, cold[0], cold[1], warm[0], ruff and ruff[0], review and review[0], runs)
+    row = Row(name, files, listing, cold[0], cold[1], warm[0], ruff and ruff[0], review and review[0], runs)
+    print(f"# {json.dumps(row.as_dict())}", flush=True)  # each row as soon as it is measured
+    return row
 
 
 def measure(size: int, runs: int | None, workdir: Path | None, keep: bool, profile_size: int | None) -> list[Row]:
