@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from fsdl_check.model import Finding
+from fsdl_check.config import Config
+from fsdl_check.engine import audit
+from fsdl_check.model import Finding, Status
 from fsdl_check.testing import run_rule as run
 
 MakeRepo = Callable[..., Path]
@@ -90,7 +92,78 @@ def test_ts001_passes(make_repo: MakeRepo, files: dict[str, str]) -> None:
     ],
 )
 def test_ts002_fires(make_repo: MakeRepo, files: dict[str, str], expected: tuple[str, None]) -> None:
-    assert where(run("TS002", make_repo(files))) == [expected]
+    assert where(run("TS002", make_repo({"tests/test_a.py": TEST, **files}))) == [expected]
+
+
+def test_ts002_says_nothing_without_tests_to_run_ts001_reports_them(make_repo: MakeRepo) -> None:
+    assert run("TS002", make_repo({".github/workflows/lint.yml": workflow("ruff check .")})) == []
+
+
+def test_ts002_is_not_skipped_when_only_the_pytest_configuration_is_missing(make_repo: MakeRepo) -> None:
+    root = make_repo({"tests/test_a.py": TEST, ".github/workflows/lint.yml": workflow("ruff check .")})
+    report = audit(root, Config(select=("TS001", "TS002")))
+    status = {r.code: r.status for r in report.results if r.code.startswith("TS00")}
+    assert (status["TS001"], status["TS002"]) == (Status.FAIL, Status.FAIL)
+    assert sorted(f.code for f in report.findings) == ["TS001", "TS002"]
+
+
+def test_ts001_pytest_run_by_ci_with_its_defaults_counts_as_configured(make_repo: MakeRepo) -> None:
+    root = make_repo({"tests/test_a.py": TEST, ".github/workflows/ci.yml": workflow("python -m pytest")})
+    assert run("TS001", root) == []
+    assert where(run("TS001", make_repo({"tests/test_a.py": TEST}))) == [("pyproject.toml", None)]
+
+
+def reusable(job: str) -> str:
+    return f"on: [push]\njobs:\n  test:\n{job}"
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # the value of `--source` is not coverage's script
+        {".github/workflows/ci.yml": workflow("coverage run --source pkg -m py.test")},
+        {".github/workflows/ci.yml": workflow("coverage run -p --rcfile=.coveragerc --omit x -m pytest")},
+        # a third-party action that takes the command as an input
+        {
+            ".github/workflows/ci.yml": "on: [push]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: some/pytest-action@v1\n        with:\n          pytest_command: pytest -x tests\n"
+        },
+        # a local reusable workflow, and a remote one handed a script
+        {
+            ".github/workflows/ci.yml": reusable("    uses: ./.github/workflows/tests.yml\n"),
+            ".github/workflows/tests.yml": "on: [workflow_call]\njobs:\n  t:\n    runs-on: ubuntu-latest\n"
+            "    steps:\n      - run: pytest\n",
+        },
+        {
+            ".github/workflows/ci.yml": reusable(
+                "    uses: org/infra/.github/workflows/linux_job.yml@main\n    with:\n      script: |\n"
+                "        pip install -e .\n        python -m pytest test/\n"
+            )
+        },
+    ],
+)
+def test_ts002_sees_pytest_behind_coverage_options_action_inputs_and_reusable_workflows(
+    make_repo: MakeRepo, files: dict[str, str]
+) -> None:
+    assert run("TS002", make_repo({"tests/test_a.py": TEST, **files})) == []
+
+
+def test_ts002_an_input_that_is_not_a_command_is_not_read_as_one(make_repo: MakeRepo) -> None:
+    action = "      - uses: some/action@v1\n        with:\n          args: pytest\n"
+    files = {
+        "tests/test_a.py": TEST,
+        ".github/workflows/ci.yml": "on: [push]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n" + action,
+    }
+    assert len(run("TS002", make_repo(files))) == 1
+
+
+def test_ts002_workflows_that_call_each_other_end(make_repo: MakeRepo) -> None:
+    files = {
+        "tests/test_a.py": TEST,
+        ".github/workflows/a.yml": reusable("    uses: ./.github/workflows/b.yml\n"),
+        ".github/workflows/b.yml": reusable("    uses: ./.github/workflows/a.yml\n"),
+    }
+    assert len(run("TS002", make_repo(files))) == 1
 
 
 @pytest.mark.parametrize(
@@ -155,3 +228,31 @@ def test_ts003_fires(make_repo: MakeRepo, files: dict[str, str], expected: tuple
 )
 def test_ts003_passes(make_repo: MakeRepo, files: dict[str, str]) -> None:
     assert run("TS003", make_repo(files)) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "python train.py --max_epochs 1",
+        "python train.py --max-epochs=1 --data tiny",
+        "python -m pkg.train --trainer.fast_dev_run true",
+        "python train.py trainer.fast_dev_run=true",
+        "python train.py --max_iters=20 --compile=False",
+    ],
+)
+def test_ts003_a_ci_step_that_trains_briefly_is_a_smoke_test(make_repo: MakeRepo, command: str) -> None:
+    root = make_repo({"tests/test_a.py": TEST, ".github/workflows/ci.yml": workflow(command)})
+    assert run("TS003", root) == []
+
+
+def test_ts003_a_ci_step_that_trains_for_long_is_not_a_smoke_test(make_repo: MakeRepo) -> None:
+    root = make_repo({"tests/test_a.py": TEST, ".github/workflows/ci.yml": workflow("python train.py --max_epochs 10")})
+    assert where(run("TS003", root)) == [("tests", None)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["# TODO: add a fast_dev_run test\ndef test_a() -> None:\n    pass\n", "x = 1  # max_steps=5 one day\n"],
+)
+def test_ts003_a_comment_that_mentions_a_smoke_run_is_not_one(make_repo: MakeRepo, text: str) -> None:
+    assert where(run("TS003", make_repo({"tests/test_a.py": text}))) == [("tests", None)]
