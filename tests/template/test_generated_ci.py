@@ -19,6 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 GITHUB_CASES = [case for case in CASES if case_answers(case).get("ci", "github") == "github"]
 SCHEMAS = {
     ".github/workflows/ci.yml": "vendor.github-workflows",
+    ".github/workflows/template-update.yml": "vendor.github-workflows",
     ".github/dependabot.yml": "vendor.dependabot",
     ".gitlab-ci.yml": "vendor.gitlab-ci",
     "renovate.json": "vendor.renovate",
