@@ -385,6 +385,13 @@ def test_gitlab_projects_are_told_the_scheduled_pipeline(template_repo: Path, tm
     assert not (project / ".github").exists()
     readme = (project / "README.md").read_text()
     assert "scheduled pipeline" in readme and "copier update" in readme
+    # The job it documents is valid GitLab CI.
+    (job,) = re.findall(r"```yaml\n(template-update:\n.*?)```", readme, re.DOTALL)
+    assert yaml.safe_load(job)["template-update"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+    (tmp_path / "job.yml").write_text(job)
+    command = [str(SCRIPTS / "check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(tmp_path / "job.yml")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 CruftRun = Callable[..., subprocess.CompletedProcess[str]]
