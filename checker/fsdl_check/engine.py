@@ -17,6 +17,7 @@ import pathspec
 
 from fsdl_check import __version__
 from fsdl_check.cache import FactCache
+from fsdl_check.kind import classify
 from fsdl_check.config import Config, known_prefix
 from fsdl_check.model import REGISTRY, Area, Finding, ProjectKind, Rule, Severity, Status, all_rules
 from fsdl_check.repo import Options, Repo
@@ -58,6 +59,7 @@ class Report:
     files: int
     duration_s: float
     version: str = __version__
+    kind_reason: str = ""  # why the kind was chosen (`fsdl_check.kind.classify`)
 
     @property
     def findings(self) -> list[Finding]:
@@ -114,7 +116,8 @@ def audit(root: str | Path, config: Config | None = None, cache: bool | FactCach
     with _cyclic_gc_paused():
         repo = Repo(root, options)
         results = _Evaluation(repo, config).run()
-        report = Report(repo.root, repo.kind, config, results, len(repo.files), time.perf_counter() - started)
+        elapsed, why = time.perf_counter() - started, classify(repo).reason
+        report = Report(repo.root, repo.kind, config, results, len(repo.files), elapsed, kind_reason=why)
         del repo  # free the parsed inputs while the collector is off, or its next run would traverse them all once more
     return report
 

@@ -8,15 +8,19 @@ template (a path with `{{ }}` in it, as cookiecutter and Copier name them): they
 - A **training entry point** is a module that
   * calls `LightningCLI(...)` (or a subclass it defines), or `Trainer(...)` together with `.fit(...)`, or
     `trainer.fit(...)` after importing Lightning (a Trainer built by Hydra or a factory), or
-  * calls `trainer.train()` (Hugging Face `Trainer`), or
+  * calls `trainer.finetune(...)` (Lightning Flash) next to a `Trainer(...)` or after importing Flash, or
+  * calls `trainer.train()` (Hugging Face `Trainer`, `SFTTrainer(...).train()`), or
+  * calls `accelerator.backward(...)` after importing Accelerate, or
   * calls `.fit(...)` on a model while importing Keras or TensorFlow, or
-  * runs a loop whose body calls `.backward()` and an optimizer's `.step()` (a raw PyTorch loop), or
+  * runs a loop whose body calls `.backward()` and an optimizer's (or a DeepSpeed engine's) `.step()`, or
   * is a `train.py` / `train_*.py` script that imports torch, lightning, tensorflow, keras, jax or flax;
   or it is a YAML config with both `trainer` and `model` (top-level keys as LightningCLI reads them, or entries
   of a Hydra `defaults:` list).
 - A repository that **defines the machinery** itself (a `Trainer`, `LightningCLI` or `LightningModule` class, as
   pytorch-lightning, transformers and keras do) calls it all over its own code; there only *scripts* count as
   entry points (a module with a `__main__` guard, a `__main__.py`, or a `train*.py`), and configs do not.
+- A module that the repository's notebooks import (`from helpers import train_epoch`) and that is not a script is
+  the notebooks' helper, not an entry point: the notebook that calls it is where training starts.
 - TRAINING: at least one entry point. Otherwise NOTEBOOKS when notebooks outnumber Python modules (not counting
   `__init__.py` and `setup.py`), and LIBRARY in every other case.
 - The **training path** is the entry points' modules and the repository's own modules they import, directly or
@@ -75,26 +79,48 @@ def is_auxiliary(path: str) -> bool:
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
+@dataclass(frozen=True)
+class KindVerdict:
+    """The kind and, in a few words for the report, why it was chosen."""
+
+    kind: ProjectKind
+    reason: str
+
+
 def detect_kind(repo: Repo) -> ProjectKind:
     """The repository's kind, as described in this module's docstring."""
-    if repo.entry_points:
-        return ProjectKind.TRAINING
+    return classify(repo).kind
+
+
+def classify(repo: Repo) -> KindVerdict:
+    """The repository's kind with the evidence for it (the first entry point, or what is missing)."""
+    if repo.options.project_kind is not None:
+        return KindVerdict(repo.options.project_kind, "set by project-kind in the configuration")
+    entries = repo.entry_points
+    if entries:
+        first = entries[0]
+        more = f" (and {len(entries) - 1} more entry points)" if len(entries) > 1 else ""
+        return KindVerdict(ProjectKind.TRAINING, f"{first.how} at {first.path}:{first.line}{more}")
     notebooks = sum(1 for f in repo.files if f.suffix == ".ipynb" and not is_auxiliary(f.path))
     modules = sum(
         1
         for f in repo.files
         if f.suffix == ".py" and f.name not in ("__init__.py", "setup.py") and not is_auxiliary(f.path)
     )
-    return ProjectKind.NOTEBOOKS if notebooks > modules else ProjectKind.LIBRARY
+    if notebooks > modules:
+        return KindVerdict(ProjectKind.NOTEBOOKS, f"no training entry point; {notebooks} notebooks, {modules} modules")
+    why = "no training entry point (Trainer.fit, a training loop, model.fit, a train*.py script)"
+    return KindVerdict(ProjectKind.LIBRARY, why)
 
 
 def find_entry_points(repo: Repo) -> list[EntryPoint]:
     """Every training entry point of the repository, modules first, in path order."""
     modules = [m for m in repo.python if m.parsed and not is_auxiliary(m.path)]
     library = any(defines_machinery(m) for m in modules)
+    helpers = notebook_helpers(repo, modules)
     found: list[EntryPoint] = []
     for module in modules:
-        if library and not is_script(module):
+        if (library or module.path in helpers) and not is_script(module):
             continue
         entry = module_entry_point(module)
         if entry is not None:
@@ -102,6 +128,29 @@ def find_entry_points(repo: Repo) -> list[EntryPoint]:
     if not library:
         found.extend(e for doc in repo.yaml_files if (e := config_entry_point(doc)) is not None)
     return found
+
+
+#: `import a.b`, `from a.b import c` at the start of a notebook cell's line (`%run` and `!python` are not imports).
+NOTEBOOK_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
+
+
+def notebook_helpers(repo: Repo, modules: list[PythonModule]) -> set[str]:
+    """Paths of the repository's modules that its notebooks import, from the notebook's folder or from the root."""
+    if not repo.notebooks:
+        return set()
+    by_path = {m.path: m for m in modules}
+    helpers: set[str] = set()
+    for notebook in repo.notebooks:
+        folder = notebook.path.rpartition("/")[0]
+        for source in notebook.sources:
+            for match in NOTEBOOK_IMPORT.finditer(source):
+                stem = (match[1] or match[2]).replace(".", "/")
+                for base in {folder, ""}:
+                    path = f"{base}/{stem}" if base else stem
+                    for candidate in (path + ".py", path + "/__init__.py"):
+                        if candidate in by_path:
+                            helpers.add(candidate)
+    return helpers
 
 
 def defines_machinery(module: PythonModule) -> bool:
@@ -124,12 +173,19 @@ def module_entry_point(module: PythonModule) -> EntryPoint | None:
     trainer = next((c for c in calls if c.last == "Trainer"), None)
     if trainer is not None and any(c.last == "fit" for c in calls):
         return EntryPoint(module.path, trainer.line, "Trainer.fit", module)
+    finetune = next((c for c in calls if c.name.endswith("trainer.finetune")), None)
+    if finetune is not None and (trainer is not None or module.imports_any("flash")):
+        return EntryPoint(module.path, finetune.line, "Trainer.finetune", module)
     if hf := next((c for c in calls if c.name.lower().endswith("trainer.train")), None):
         return EntryPoint(module.path, hf.line, "Trainer.train", module)
+    if module.imports_any("accelerate"):
+        accelerate = next((c for c in calls if c.name.endswith("accelerator.backward")), None)
+        if accelerate is not None:
+            return EntryPoint(module.path, accelerate.line, "Accelerate loop", module)
     if module.imports_any(*LIGHTNING) and (fit := next((c for c in calls if c.name.endswith("trainer.fit")), None)):
         return EntryPoint(module.path, fit.line, "Trainer.fit", module)
-    if module.imports_any("keras", "tensorflow"):
-        keras_fit = next((c for c in calls if c.last == "fit" and "." in c.name), None)
+    if module.imports_any("keras", "tensorflow", "tf_keras", "keras_core"):
+        keras_fit = next((c for c in calls if c.last in ("fit", "fit_generator") and "." in c.name), None)
         if keras_fit is not None:
             return EntryPoint(module.path, keras_fit.line, "Keras fit", module)
     if (loop := training_loop_line(module)) is not None:
@@ -163,9 +219,10 @@ def training_loop_line(module: PythonModule) -> int | None:
 
 
 def _is_optimizer(call_name: str) -> bool:
-    """`optimizer.step`, `opt_g.step`, `self.optim.step`, `scaler.step` (AMP steps the optimizer it is given)."""
+    """`optimizer.step`, `opt_g.step`, `self.optim.step`, `scaler.step` (AMP steps the optimizer it is given),
+    `model_engine.step` (a DeepSpeed engine steps its optimizer)."""
     receiver = call_name.rsplit(".", 2)[-2].lower() if call_name.count(".") else ""
-    return receiver.startswith("opt") or "optim" in receiver or receiver.endswith("scaler")
+    return receiver.startswith("opt") or "optim" in receiver or receiver.endswith(("scaler", "engine"))
 
 
 def main_guard_line(module: PythonModule) -> int:

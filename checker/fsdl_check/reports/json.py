@@ -29,6 +29,7 @@ def as_dict(report: Report) -> dict[str, Any]:
         "tool": {"name": "fsdl-check", "version": report.version},
         "root": safe(str(report.root)),
         "project_kind": report.kind.value,
+        "project_kind_reason": safe(report.kind_reason),
         "files": report.files,
         "duration_s": round(report.duration_s, 4),
         "config": config_summary(report.config),

@@ -63,7 +63,7 @@ def render(report: Report, *, color: bool = False, width: int = 100) -> str:
 def _header(out: _Writer, report: Report) -> None:
     out.line(
         out.paint(f"fsdl-check {report.version}", "bold"),
-        f"  {one_line(str(report.root))}  ·  {report.kind.value} project  ·  ",
+        f"  {one_line(str(report.root))}  ·  {report.kind.value} project ({one_line(report.kind_reason)})  ·  ",
         f"{plural(report.files, 'file')}  ·  {report.duration_s:.2f}s",
     )
 
