@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from fsdl_check.kind import is_auxiliary
+from fsdl_check.config import Config
+from fsdl_check.engine import audit
+from fsdl_check.kind import classify, is_auxiliary
 from fsdl_check.model import ProjectKind
+from fsdl_check.reports.json import as_dict
+from fsdl_check.reports.text import render as render_text
 from fsdl_check.repo import Options, Repo
 
 MakeRepo = Callable[..., Path]
@@ -232,3 +237,108 @@ def test_a_script_imports_from_its_own_directory(make_repo: MakeRepo) -> None:
 
 def test_no_entry_point_no_training_path(make_repo: MakeRepo) -> None:
     assert training_path(make_repo({"src/pkg/core.py": "import torch\n"})) == []
+
+
+# -- issue 10: training loops that came out as libraries, notebook helpers, and the reason ------------------------
+DEEPSPEED_LOOP = """\
+import deepspeed
+
+engine, optimizer, _, _ = deepspeed.initialize(model=model, model_parameters=params)
+for step, batch in enumerate(loader):
+    loss = engine(batch)
+    engine.backward(loss)
+    engine.step()
+"""
+FLASH_FINETUNE = """\
+import flash
+from flash.image import ImageClassifier
+
+trainer = flash.Trainer(max_epochs=3)
+trainer.finetune(ImageClassifier(num_classes=2), datamodule=datamodule, strategy="freeze")
+"""
+ACCELERATE = """\
+from accelerate import Accelerator
+
+accelerator = Accelerator()
+model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+with accelerator.accumulate(model):
+    accelerator.backward(loss)
+"""
+SFT_TRAINER = """\
+from trl import SFTTrainer
+
+SFTTrainer(model=model, train_dataset=dataset).train()
+"""
+TF_KERAS_FIT = """\
+from tensorflow.keras import layers, models
+
+model = models.Sequential([layers.Dense(1)])
+model.fit(x, y, epochs=2)
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "how", "line"),
+    [
+        pytest.param(DEEPSPEED_LOOP, "training loop", 4, id="deepspeed-engine-backward-and-step"),
+        pytest.param(FLASH_FINETUNE, "Trainer.finetune", 5, id="lightning-flash-finetune"),
+        pytest.param(ACCELERATE, "Accelerate loop", 6, id="accelerate-backward-without-a-visible-loop"),
+        pytest.param(SFT_TRAINER, "Trainer.train", 3, id="trl-trainer-train-on-a-fresh-instance"),
+        pytest.param(TF_KERAS_FIT, "Keras fit", 4, id="tensorflow-keras-model-fit"),
+    ],
+)
+def test_training_loops_of_other_frameworks_are_training_projects_not_libraries(
+    make_repo: MakeRepo, source: str, how: str, line: int
+) -> None:
+    root = make_repo({"src/pkg/run.py": source})
+    assert entry_points(root) == [("src/pkg/run.py", line, how)]
+    assert Repo(root).kind is ProjectKind.TRAINING
+
+
+def test_an_engine_step_without_backward_is_not_a_training_loop(make_repo: MakeRepo) -> None:
+    root = make_repo({"src/pkg/sim.py": "for t in range(10):\n    engine.step()\n"})
+    assert Repo(root).kind is ProjectKind.LIBRARY
+
+
+def notebook(*sources: str) -> str:
+    cells = [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "source": s, "execution_count": None} for s in sources
+    ]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def test_a_helper_module_that_notebooks_import_is_not_an_entry_point(make_repo: MakeRepo) -> None:
+    files = {
+        "lessons/helpers.py": RAW_LOOP,
+        "lessons/01.ipynb": notebook("from helpers import train\n", "train(model, loader, opt)"),
+        "lessons/02.ipynb": notebook("import helpers"),
+    }
+    root = make_repo(files)
+    assert entry_points(root) == []
+    assert Repo(root).kind is ProjectKind.NOTEBOOKS
+
+
+def test_a_notebook_helper_that_is_also_a_script_still_trains(make_repo: MakeRepo) -> None:
+    script = RAW_LOOP + "\n\nif __name__ == '__main__':\n    train(None, [], None)\n"
+    root = make_repo({"helpers.py": script, "a.ipynb": notebook("import helpers")})
+    assert entry_points(root) == [("helpers.py", 6, "training loop")]
+
+
+@pytest.mark.parametrize(
+    ("files", "options", "reason"),
+    [
+        ({"src/pkg/train.py": LIGHTNING_FIT}, {}, "Trainer.fit at src/pkg/train.py:7"),
+        ({"src/pkg/core.py": "x = 1\n"}, {}, "no training entry point"),
+        ({f"nb{i}.ipynb": NOTEBOOK for i in range(3)}, {}, "no training entry point; 3 notebooks, 0 modules"),
+        ({"src/pkg/train.py": LIGHTNING_FIT}, {"project_kind": ProjectKind.LIBRARY}, "set by project-kind"),
+    ],
+)
+def test_the_kind_comes_with_its_reason_and_the_reports_show_it(
+    make_repo: MakeRepo, files: dict[str, str], options: dict[str, ProjectKind], reason: str
+) -> None:
+    root = make_repo(files)
+    verdict = classify(Repo(root, Options(**options)))  # type: ignore[arg-type]
+    assert verdict.reason.startswith(reason)
+    report = audit(root, Config(select=("TS001",), **options))  # type: ignore[arg-type]
+    assert as_dict(report)["project_kind_reason"] == verdict.reason
+    assert f"{verdict.kind.value} project ({verdict.reason})" in render_text(report)
