@@ -12,9 +12,9 @@ from fsdl_check.config import Config
 from fsdl_check.engine import audit
 from fsdl_check.kind import classify, is_auxiliary
 from fsdl_check.model import ProjectKind
+from fsdl_check.repo import Options, Repo
 from fsdl_check.reports.json import as_dict
 from fsdl_check.reports.text import render as render_text
-from fsdl_check.repo import Options, Repo
 
 MakeRepo = Callable[..., Path]
 
