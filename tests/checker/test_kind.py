@@ -301,7 +301,7 @@ def test_an_engine_step_without_backward_is_not_a_training_loop(make_repo: MakeR
 
 
 def notebook(*sources: str) -> str:
-    cells = [
+    cells: list[dict[str, object]] = [
         {"cell_type": "code", "metadata": {}, "outputs": [], "source": s, "execution_count": None} for s in sources
     ]
     return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
