@@ -72,7 +72,7 @@ def workflow(*runs: str) -> str:
         ),
         (
             {
-                ".github/workflows/train.yml": workflow("papermill notebooks/train.ipynb out.ipynb -p lr 0.1"),
+                "justfile": "train:\n    papermill notebooks/train.ipynb out.ipynb -p lr 0.1\n",
                 "notebooks/train.ipynb": CLEAN,
             },
             [("notebooks/train.ipynb", None)],
@@ -120,6 +120,36 @@ def test_nb001_fires(
 )
 def test_nb001_passes(make_repo: MakeRepo, files: dict[str, str]) -> None:
     assert run("NB001", make_repo(files)) == []
+
+
+PACKAGE = {"src/trainer/__init__.py": "", "src/trainer/demo.ipynb": CLEAN, "notebooks/train.ipynb": CLEAN}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "pytest --nbmake src/trainer notebooks",
+        "pytest --nbmake",  # every notebook pytest collects
+        "python -m pytest --nbval-lax src/trainer/demo.ipynb notebooks/",
+        "jupyter nbconvert --to notebook --execute src/trainer/demo.ipynb notebooks/train.ipynb",
+        "papermill src/trainer/demo.ipynb /tmp/a.ipynb && papermill notebooks/train.ipynb /tmp/b.ipynb",
+        "treon src/trainer notebooks",
+    ],
+)
+def test_nb001_notebooks_that_ci_executes_are_tested_not_production_code(make_repo: MakeRepo, command: str) -> None:
+    files = {**PACKAGE, "Makefile": "run:\n\tpapermill notebooks/train.ipynb out.ipynb\n"}
+    assert len(run("NB001", make_repo(files))) == 2
+    assert run("NB001", make_repo({**files, ".github/workflows/ci.yml": workflow(command)})) == []
+
+
+def test_nb001_ci_executing_some_notebooks_leaves_the_others_reported(make_repo: MakeRepo) -> None:
+    files = {**PACKAGE, ".github/workflows/ci.yml": workflow("pytest --nbmake notebooks/")}
+    assert where(run("NB001", make_repo(files))) == [("src/trainer/demo.ipynb", None)]
+
+
+def test_nb001_a_pytest_run_without_a_notebook_plugin_tests_no_notebook(make_repo: MakeRepo) -> None:
+    files = {**PACKAGE, ".github/workflows/ci.yml": workflow("pytest tests src/trainer")}
+    assert where(run("NB001", make_repo(files))) == [("src/trainer/demo.ipynb", None)]
 
 
 # -- NB002 --------------------------------------------------------------------------------------------------------

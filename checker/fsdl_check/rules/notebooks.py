@@ -13,7 +13,7 @@ from fsdl_check.parsing.notebook import Notebook
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.tomlfile import TomlDoc
 from fsdl_check.repo import PreCommitHook, Repo, RepoFile
-from fsdl_check.rules.ci_commands import Command, project_commands
+from fsdl_check.rules.ci_commands import Command, ci_commands, project_commands
 
 #: Packages that make `import name` load `name.ipynb`.
 NOTEBOOK_IMPORTERS = ("import_ipynb", "nbimport", "nbimporter", "ipynb")
@@ -66,6 +66,31 @@ def _notebook_args(command: Command) -> list[str]:
     return [a for a in args if a.endswith(".ipynb") and not a.startswith("-")]
 
 
+#: pytest plugins that execute the notebooks pytest collects.
+_NOTEBOOK_PLUGINS = ("--nbmake", "--nbval", "--nbval-lax", "--nbval-sanitize-with")
+
+
+def _tested_notebooks(command: Command, notebooks: list[str]) -> list[str]:
+    """Notebooks a CI command executes: named to papermill/nbconvert/jupyter execute, or collected by pytest with
+    nbmake or nbval (the paths it is given, every notebook when it is given none), or by treon."""
+    named = _notebook_args(command)
+    if named:
+        return [n for a in named for n in _match_notebooks(a, notebooks)]
+    plugin = command.program in ("pytest", "py.test") and any(a.startswith(_NOTEBOOK_PLUGINS) for a in command.args)
+    if not (plugin or command.program == "treon"):
+        return []
+    paths = [a for a in command.args if not a.startswith("-") and ("/" in a or a.endswith(".ipynb") or "." not in a)]
+    if not paths:
+        return list(notebooks)
+    found: list[str] = []
+    for path in paths:
+        folder = posixpath.normpath(path.removeprefix("./"))
+        found += [n for n in notebooks if folder in (".", n) or n.startswith(folder + "/")] or _match_notebooks(
+            path, notebooks
+        )
+    return found
+
+
 def _match_notebooks(pattern: str, notebooks: list[str]) -> list[str]:
     pattern = posixpath.normpath(pattern.removeprefix("./"))
     exact = [n for n in notebooks if n == pattern or fnmatch.fnmatchcase(n, pattern)]
@@ -96,7 +121,8 @@ class NoNotebooksInPackage(Rule):
     Notebooks are for exploration; the package is what gets tested, typed, reviewed and shipped in the image. A
     notebook inside `src/<package>/`, imported as a module (import_ipynb), or executed by papermill or
     `jupyter nbconvert --execute` as a pipeline step puts untestable, hidden-state code on the path that trains
-    models. Move the logic into the package and keep notebooks in `notebooks/`, calling it.
+    models. Move the logic into the package and keep notebooks in `notebooks/`, calling it. Notebooks that CI
+    executes (nbmake, nbval, papermill or `jupyter nbconvert --execute` in a workflow) are tested, and not reported.
     """
 
     code, severity = "NB001", Severity.WARNING
@@ -113,6 +139,11 @@ class NoNotebooksInPackage(Rule):
         if not notebooks:
             return
         reasons: dict[str, tuple[int | None, str]] = {}  # notebook or importing module -> (line, message)
+        # Notebooks that CI executes are tested (nbmake, nbval, papermill or nbconvert in a workflow): that is what
+        # keeps a notebook honest, not production code to move into the package.
+        ci = ci_commands(repo)
+        tested = {n for command in ci for n in _tested_notebooks(command, notebooks)}
+        in_ci = set(ci)
         package_dirs = _package_dirs(repo.paths, pyproject)
         for path in notebooks:
             parents = {"/".join(path.split("/")[:i]) for i in range(1, path.count("/") + 1)}
@@ -132,6 +163,8 @@ class NoNotebooksInPackage(Rule):
             if not found:
                 reasons.setdefault(module.path, (import_line, f"imports notebooks as modules with {importer}"))
         for command in project_commands(repo):
+            if command in in_ci:
+                continue
             for argument in _notebook_args(command):
                 for path in _match_notebooks(argument, notebooks):
                     if not _is_doc_notebook(path):
@@ -145,7 +178,8 @@ class NoNotebooksInPackage(Rule):
                         if not _is_doc_notebook(path):
                             reasons.setdefault(path, (None, f"notebook executed by papermill from {module.path}"))
         for path, (line, message) in sorted(reasons.items()):
-            yield self.finding(path, line, message)
+            if path not in tested:
+                yield self.finding(path, line, message)
 
 
 def _stripping_configured(hooks: list[PreCommitHook], repo: Repo) -> bool:
