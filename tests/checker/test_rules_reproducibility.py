@@ -5,6 +5,7 @@ User paths in this file are assembled at run time so that the file itself holds 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -116,6 +117,21 @@ def test_seeded_entry_points(make_repo: MakeRepo, files: dict[str, str]) -> None
     assert run("RP001", make_repo(files)) == []
 
 
+@pytest.mark.parametrize("call", ["default_rng()", "default_rng(seed=None)", "Generator(PCG64())"])
+def test_rp001_an_unseeded_generator_is_not_a_seed(make_repo: MakeRepo, call: str) -> None:
+    files = {"train.py": RAW_LOOP.format(seed=f"import numpy as np\nrng = np.random.{call}")}
+    assert where(run("RP001", make_repo(files))) == [("train.py", 7)]
+
+
+def test_rp001_a_helper_module_that_notebooks_import_is_not_an_entry_point(make_repo: MakeRepo) -> None:
+    loop = RAW_LOOP.format(seed="").replace("for step", "def fit():\n  for step").replace("\n    ", "\n      ")
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
+    nb = json.dumps({"cells": [{**cell, "source": "import torch\ntorch.manual_seed(0)\nfrom utils import fit\nfit()"}]})
+    files = {"course/utils.py": loop, "course/lesson1.ipynb": nb}
+    assert run("RP001", make_repo(files)) == []
+    assert where(run("RP001", make_repo({"course/utils.py": loop}))) == [("course/utils.py", 7)]
+
+
 def test_lightning_cli_message_says_what_to_set(make_repo: MakeRepo) -> None:
     (finding,) = run("RP001", make_repo({"src/pkg/cli.py": CLI}))
     assert "seed_everything" in finding.message and "LightningCLI" in finding.message
@@ -145,8 +161,8 @@ def test_hyperparameter_constants_are_reported(make_repo: MakeRepo) -> None:
 @pytest.mark.parametrize(
     "extra",
     [
-        {"configs/default.yaml": "lr: 0.1\n"},
-        {"conf/model/resnet.yaml": "lr: 0.1\n"},
+        {"configs/default.yaml": "lr: 0.1\n", "helpers.py": "import yaml\n"},
+        {"conf/model/resnet.yaml": "lr: 0.1\n", "helpers.py": "from omegaconf import OmegaConf\n"},
         {"helpers.py": "import argparse\n"},
         {"helpers.py": "import typer\n"},
         {"helpers.py": "from lightning.pytorch.cli import LightningCLI\n"},
@@ -156,6 +172,13 @@ def test_hyperparameter_constants_are_reported(make_repo: MakeRepo) -> None:
 def test_constants_are_fine_with_a_config_mechanism(make_repo: MakeRepo, extra: dict[str, str]) -> None:
     files = {"train.py": HARD_CODED + RAW_LOOP.format(seed=""), **extra}
     assert run("RP002", make_repo(files)) == []
+
+
+@pytest.mark.parametrize("folder", ["configs/default.yaml", "config/train.json", "conf/model/resnet.yaml"])
+def test_rp002_a_config_folder_that_nothing_reads_does_not_excuse_constants(make_repo: MakeRepo, folder: str) -> None:
+    constants = "".join(f"BATCH_SIZE_{i} = {i}\n" for i in range(40))
+    root = make_repo({"train.py": constants + RAW_LOOP.format(seed=""), folder: "lr: 0.1\n"})
+    assert len(run("RP002", root)) == 40
 
 
 def test_constants_away_from_the_entry_point_are_not_reported(make_repo: MakeRepo) -> None:
@@ -198,6 +221,35 @@ def test_user_paths_are_reported(make_repo: MakeRepo, path: str, content: str, l
 )
 def test_paths_that_are_not_a_developers_home(make_repo: MakeRepo, path: str, content: str) -> None:
     assert run("RP003", make_repo({path: content})) == []
+
+
+DOCKERFILE = "FROM python:3.11\nRUN useradd -m -u 1000 -s /bin/bash appuser && pip install x\nUSER appuser\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        ("docker-compose.yml", "services:\n  t:\n    working_dir: /" + "home/appuser/app\n"),
+        ("scripts/in_container.sh", "#!/bin/sh\ncd /" + "home/appuser/app && python train.py\n"),
+        ("configs/train.yaml", "data_dir: /" + "home/builder/data\n"),
+    ],
+)
+def test_rp003_the_home_of_a_user_the_repositorys_own_image_creates_is_not_machine_specific(
+    make_repo: MakeRepo, path: str, content: str
+) -> None:
+    files = {"docker/Dockerfile": DOCKERFILE, "Dockerfile.build": "FROM x\nRUN adduser --disabled-password builder\n"}
+    assert run("RP003", make_repo({**files, path: content})) == []
+    assert len(run("RP003", make_repo({path: content}))) == 1
+
+
+def test_rp003_words_after_useradd_other_than_the_user_are_not_users(make_repo: MakeRepo) -> None:
+    files = {"Dockerfile": DOCKERFILE, "run.sh": "cp /" + "home/pip/x /" + "home/install/y\n"}
+    assert len(run("RP003", make_repo(files))) == 2
+
+
+def test_rp003_a_dev_container_user_is_not_machine_specific(make_repo: MakeRepo) -> None:
+    files = {".devcontainer/devcontainer.json": '{"remoteUser": "dev"}', "run.sh": "ls /" + "home/dev/src\n"}
+    assert run("RP003", make_repo(files)) == []
 
 
 def test_user_paths_in_notebook_cells(make_repo: MakeRepo) -> None:

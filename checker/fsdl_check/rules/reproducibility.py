@@ -19,6 +19,7 @@ from fsdl_check.rules.vcs import LOCK_FILES
 SEED_CALLS = frozenset(
     {"seed_everything", "manual_seed", "manual_seed_all", "set_seed", "set_random_seed", "PRNGKey", "seed_all"}
 )
+UNSEEDED_RNG = re.compile(r"default_rng\(\s*(?:seed\s*=\s*)?None\s*\)")
 CONFIG_SEED_KEYS = ("seed_everything", "seed")
 HF_TRAINERS = ("transformers", "trl", "setfit")
 
@@ -27,8 +28,8 @@ def seeds_randomness(module: PythonModule) -> bool:
     for call in module.calls:
         if call.last in SEED_CALLS or call.name.endswith(("random.seed", "random.key")):
             return True
-        if call.last == "default_rng" and (call.positional or call.keywords):
-            return True
+        if call.last == "default_rng" and (call.positional or call.keywords) and not UNSEEDED_RNG.search(module.text):
+            return True  # `default_rng()` and `default_rng(None)` draw a fresh seed from the OS every run
         if call.name == "seed" and ("random.seed" in module.imports or "numpy.random.seed" in module.imports):
             return True
     return False
@@ -124,7 +125,12 @@ CONFIG_LIBRARIES = (
     "argparse", "click", "typer", "jsonargparse", "hydra", "omegaconf", "fire", "absl.flags",
     "lightning.pytorch.cli", "pytorch_lightning.cli",
 )  # fmt: skip
-CONFIG_DIRS = re.compile(r"(^|/)(configs?|conf)/.+\.(ya?ml|json|toml)$")
+#: Libraries that read a config file into the run: with one imported beside the constants, a `configs/` folder is
+#: what the run reads. Without one, a `configs/` folder next to forty constants in `train.py` changes nothing.
+CONFIG_READERS = (
+    "yaml", "ruamel.yaml", "omegaconf", "tomllib", "tomli", "toml", "configparser", "ml_collections", "gin",
+    "pydantic_settings", "simple_parsing", "tyro", "dacite",
+)  # fmt: skip
 
 
 def is_hyperparameter_name(name: str) -> bool:
@@ -167,15 +173,13 @@ class HyperparametersInConfig(Rule):
     template_file = "configs/default.yaml"
     example = "LEARNING_RATE = 3e-4\nBATCH_SIZE = 64\n\ntrainer.fit(Model(lr=LEARNING_RATE), ...)"
 
-    def check(self, entry_points: list[EntryPoint], python: list[PythonModule], repo: Repo) -> Iterator[Finding]:
+    def check(self, entry_points: list[EntryPoint], python: list[PythonModule]) -> Iterator[Finding]:
         entries = [e.module for e in entry_points if e.module is not None]
         if not entries or len(entries) < len(entry_points):  # a training config exists
             return
         folders = {m.path.rpartition("/")[0] for m in entries}
         scope = [m for m in python if m.parsed and m.path.rpartition("/")[0] in folders]
-        if any(m.imports_any(*CONFIG_LIBRARIES) for m in scope):
-            return
-        if any(CONFIG_DIRS.search(f.path) for f in repo.files):
+        if any(m.imports_any(*CONFIG_LIBRARIES, *CONFIG_READERS) for m in scope):
             return
         for module in scope:
             for name, value, line in module_constants(module):
@@ -221,8 +225,31 @@ def image_users(dockerfile_text: str) -> set[str]:
     """Users a Dockerfile creates or switches to: their homes inside the image are not a developer's machine."""
     users: set[str] = set()
     for match in DOCKER_USER.finditer(dockerfile_text):
-        users.update(re.findall(r"[A-Za-z_][\w-]*", match[1] or match[0]))
+        if match[1]:
+            users.add(match[1])
+            continue
+        # `useradd -m -u 1000 -s /bin/bash app && ...`: the user is the last word that is not an option
+        command = re.split(r"&&|\|\||[;|]", match[0], maxsplit=1)[0]
+        words = [w.strip("'\"") for w in command.split()[1:] if not w.startswith("-")]
+        if words and re.fullmatch(r"[A-Za-z_][\w-]*", words[-1]):
+            users.add(words[-1])
     return users
+
+
+DEVCONTAINER_USER = re.compile(r'"(?:remoteUser|containerUser)"\s*:\s*"([A-Za-z_][\w-]*)"')
+
+
+def container_users(repo: Repo) -> set[str]:
+    """Users that the repository's Dockerfiles create or switch to, and that its dev containers run as."""
+    users: set[str] = set()
+    for file in repo.files:
+        if file.symlink:
+            continue
+        if is_dockerfile(file.name):
+            users |= image_users(repo.text(file.path) or "")
+        elif file.name in ("devcontainer.json", ".devcontainer.json"):
+            users.update(DEVCONTAINER_USER.findall(repo.text(file.path) or ""))
+    return users - {"root"}
 
 
 class NoUserPaths(Rule):
@@ -231,7 +258,8 @@ class NoUserPaths(Rule):
     A path into someone's home (`/home/<name>/...`, `/Users/<name>/...`, `C:\\Users\\<name>\\...`) exists on one
     machine only: the code breaks on a colleague's laptop, in CI, in the container and on the cluster. Take paths
     from configuration, the command line or the environment, relative to the project or a data root. `/root/`,
-    the homes of CI runners, dev containers and users an image creates, placeholder names (`/home/user/`), and
+    the homes of CI runners, dev containers and of users the repository's own images create (wherever the path
+    is written), placeholder names (`/home/user/`), and
     README/docs (Markdown, reStructuredText) are not reported; notebooks are checked in their cell sources.
     """
 
@@ -241,20 +269,22 @@ class NoUserPaths(Rule):
     example = 'data_dir = "/' + 'home/alice/datasets/imagenet"'
 
     def check(self, repo: Repo) -> Iterator[Finding]:
+        # The users the repository's own images create have the same home on every machine that runs the image:
+        # in the Dockerfile, and in the compose files, scripts and configs that run inside it.
+        allowed = SHARED_HOMES | container_users(repo)
         for file in repo.files:
             if not is_code_or_config(file):
                 continue
             text = repo.text(file.path)
             if not text or not ("home/" in text or "Users" in text):
                 continue
-            allowed = SHARED_HOMES | image_users(text) if is_dockerfile(file.name) else SHARED_HOMES
             for match, line in self._matches(text, allowed):
                 yield self.finding(file.path, line, f"user path {match} is machine-specific")
         for notebook in repo.notebooks:
             raw = repo.text(notebook.path) or ""
             raw_lines = LineIndex(raw)
             for number, source in enumerate(notebook.sources, start=1):
-                for match, _ in self._matches(source, SHARED_HOMES):
+                for match, _ in self._matches(source, allowed):
                     offset = raw.find(match)  # the line in the notebook file, when the JSON kept the text as is
                     where = raw_lines.line(offset) if offset >= 0 else None
                     yield self.finding(notebook.path, where, f"cell {number}: user path {match} is machine-specific")
