@@ -15,6 +15,7 @@ from fsdl_check.model import ProjectKind
 from fsdl_check.repo import Options, Repo
 from fsdl_check.reports.json import as_dict
 from fsdl_check.reports.text import render as render_text
+from fsdl_check.testing import run_rule
 
 MakeRepo = Callable[..., Path]
 
@@ -342,3 +343,11 @@ def test_the_kind_comes_with_its_reason_and_the_reports_show_it(
     report = audit(root, Config(select=("TS001",), **options))  # type: ignore[arg-type]
     assert as_dict(report)["project_kind_reason"] == verdict.reason
     assert f"{verdict.kind.value} project ({verdict.reason})" in render_text(report)
+
+
+def test_the_keras_tensorboard_callback_is_a_tracker_not_only_an_import(make_repo: MakeRepo) -> None:
+    callback = "from tensorflow.keras.callbacks import TensorBoard\n" + TF_KERAS_FIT.replace(
+        "epochs=2)", "epochs=2, callbacks=[TensorBoard(log_dir='logs')])"
+    )
+    assert run_rule("EX001", make_repo({"train_keras.py": callback})) == []
+    assert len(run_rule("EX001", make_repo({"train_keras.py": TF_KERAS_FIT}))) == 1

@@ -105,6 +105,8 @@ def tracker_use(python: list[PythonModule], yaml_files: list[YamlDoc]) -> Tracke
                     use.trackers.add(LOGGER_CLASSES[name])
         for call in module.calls_named(*LOGGER_CLASSES):
             use.trackers.add(LOGGER_CLASSES[call.last])
+        if module.imports_any("keras", "tensorflow", "tf_keras") and module.calls_named("TensorBoard"):
+            use.trackers.add("tensorboard")  # Keras's callback: `model.fit(..., callbacks=[TensorBoard(log_dir)])`
         for call in module.calls_named(*LOCATION_ARGUMENTS):
             for tracker, keyword, position, how in LOCATION_ARGUMENTS.get(
                 call.name if call.name == "wandb.init" else call.last, ()
