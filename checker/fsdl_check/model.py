@@ -49,6 +49,7 @@ class Area(enum.Enum):
     SL = "SLURM"
     DT = "distributed training"
     HP = "hyperparameter search"
+    TP = "template drift"
     FC = "fsdl-check itself"
 
     @property

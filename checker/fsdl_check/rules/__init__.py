@@ -18,6 +18,7 @@ from fsdl_check.rules import (  # noqa: F401
     reproducibility,
     slurm,
     sweeps,
+    template,
     testing,
     tracking,
     vcs,
