@@ -223,7 +223,7 @@ def test_paths_that_are_not_a_developers_home(make_repo: MakeRepo, path: str, co
     assert run("RP003", make_repo({path: content})) == []
 
 
-DOCKERFILE = "FROM python:3.11\nRUN useradd -m -u 1000 -s /bin/bash appuser && pip install x\nUSER appuser\n"
+DOCKERFILE = "FROM python:3.11\nRUN useradd -m -u 1000 -s /bin/bash appuser \\\n    && pip install x\nUSER appuser\n"
 
 
 @pytest.mark.parametrize(
@@ -277,3 +277,9 @@ def test_odd_notebooks_and_configs_do_not_break_the_rules(make_repo: MakeRepo) -
     assert where(run("RP001", root)) == [("src/pkg/cli.py", 5)]  # True picks a random seed: not reproducible
     assert run("RP002", root) == []
     assert where(run("RP003", root)) == [("nb.ipynb", 1)]
+
+
+def test_rp003_the_user_of_a_useradd_continued_on_the_next_line_is_found(make_repo: MakeRepo) -> None:
+    dockerfile = "FROM x\nRUN groupadd app \\\n  && useradd --uid 10001 --gid app --home-dir /h --create-home app \\\n  && true\n"
+    files = {"docker/Dockerfile": dockerfile, "run.sh": "cd /" + "home/app/src\n"}
+    assert run("RP003", make_repo(files)) == []

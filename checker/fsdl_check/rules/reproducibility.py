@@ -230,7 +230,7 @@ def image_users(dockerfile_text: str) -> set[str]:
             continue
         # `useradd -m -u 1000 -s /bin/bash app && ...`: the user is the last word that is not an option
         command = re.split(r"&&|\|\||[;|]", match[0], maxsplit=1)[0]
-        words = [w.strip("'\"") for w in command.split()[1:] if not w.startswith("-")]
+        words = [w.strip("'\"") for w in command.split()[1:] if not w.startswith("-") and w != "\\"]
         if words and re.fullmatch(r"[A-Za-z_][\w-]*", words[-1]):
             users.add(words[-1])
     return users
