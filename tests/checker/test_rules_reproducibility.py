@@ -280,6 +280,7 @@ def test_odd_notebooks_and_configs_do_not_break_the_rules(make_repo: MakeRepo) -
 
 
 def test_rp003_the_user_of_a_useradd_continued_on_the_next_line_is_found(make_repo: MakeRepo) -> None:
-    dockerfile = "FROM x\nRUN groupadd app \\\n  && useradd --uid 10001 --gid app --home-dir /h --create-home app \\\n  && true\n"
+    useradd = "useradd --uid 10001 --gid app --home-dir /h --create-home app"
+    dockerfile = f"FROM x\nRUN groupadd app \\\n  && {useradd} \\\n  && true\n"
     files = {"docker/Dockerfile": dockerfile, "run.sh": "cd /" + "home/app/src\n"}
     assert run("RP003", make_repo(files)) == []
