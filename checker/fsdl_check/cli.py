@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on", choices=[s.label for s in sorted(Severity, reverse=True)], help="lowest severity that fails"
     )
     outcome.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings reach --fail-on")
+    fixing = parser.add_argument_group("fixes (safe: files created, or lines added; never an existing line changed)")
+    fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    fixing.add_argument("--fix", action="store_true", help="apply the fixes, then report what is left")
     setup = parser.add_argument_group("configuration")
     setup.add_argument("--config", metavar="FILE", help="read settings from FILE (a .fsdl-check.toml)")
     setup.add_argument("--no-cache", action="store_true", help="neither read nor write the cache of Python facts")
@@ -99,6 +102,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--explain and --list-rules cannot be combined; give one of them")
     if args.list_rules or args.explain is not None:
         return _catalogue(args)
+    if args.fix or args.diff:
+        _check_fix_flags(args)
     if args.statistics and args.format not in ("text", "concise", "json"):
         raise UsageError("--statistics works with --format text, concise or json")
     root = project_root(args.paths or ["."])
@@ -109,6 +114,21 @@ def _run(args: argparse.Namespace) -> int:
     from fsdl_check.reports import render, statistics
 
     report = audit(root, config, cache=not args.no_cache)
+    if args.diff or args.fix:
+        from fsdl_check import fixes
+
+        plan = fixes.plan(report)
+        for note in plan.notes:
+            print(f"{PROG}: {note}", file=sys.stderr)
+        if args.diff:
+            _emit(plan.diff(), args.output)
+            return EXIT_OK if args.exit_zero else report.exit_code
+        planned = len(plan.notes)
+        for done in plan.write():
+            print(f"{PROG}: fixed {done}", file=sys.stderr)
+        for note in plan.notes[planned:]:  # files that changed or became links between reading and writing
+            print(f"{PROG}: {note}", file=sys.stderr)
+        report = audit(root, config, cache=not args.no_cache)
     if args.statistics:
         text = statistics.render_json(report) if args.format == "json" else statistics.render_text(report)
     else:
@@ -116,6 +136,16 @@ def _run(args: argparse.Namespace) -> int:
         text = render(report, args.format, color=color, width=_width())
     _emit(text, args.output)
     return EXIT_OK if args.exit_zero else report.exit_code
+
+
+def _check_fix_flags(args: argparse.Namespace) -> None:
+    if args.fix and args.diff:
+        raise UsageError("--fix and --diff cannot be combined: --diff shows what --fix would write")
+    flag = "--fix" if args.fix else "--diff"
+    if args.statistics:
+        raise UsageError(f"{flag} and --statistics cannot be combined")
+    if args.diff and args.format != "text":
+        raise UsageError(f"--diff prints a unified diff, not --format {args.format}")
 
 
 # -- catalogue ------------------------------------------------------------------------------------------------------

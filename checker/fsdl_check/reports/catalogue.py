@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from fsdl_check.fixes import fix_summary, has_fix
 from fsdl_check.model import Area, Rule, all_rules
 
 
@@ -28,17 +29,23 @@ def metadata(rule: type[Rule]) -> dict[str, Any]:
         "example": rule.example or None,
         "fix": rule.fix,
         "template_file": rule.template_file,
+        "fixable": has_fix(rule.code),
     }
 
 
 def list_text() -> str:
     rules = all_rules()
-    rows = [(r.code, r.severity.label, r.area().title, _title_with_scope(r)) for r in rules]
-    header = ("code", "severity", "area", "title")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)) + "  " + row[3] for row in rows]
-    top = "  ".join(h.ljust(w) for h, w in zip(header[:3], widths, strict=True)) + "  " + header[3]
-    return "\n".join([top, *lines, f"\n{len(rules)} rules. `fsdl-check --explain CODE` shows one in full."]) + "\n"
+    rows = [
+        (r.code, r.severity.label, r.area().title, "yes" if has_fix(r.code) else "", _title_with_scope(r))
+        for r in rules
+    ]
+    header = ("code", "severity", "area", "fix", "title")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4] for row in rows]
+    top = "  ".join(h.ljust(w) for h, w in zip(header[:4], widths, strict=True)) + "  " + header[4]
+    fixable = sum(1 for r in rules if has_fix(r.code))
+    end = f"\n{len(rules)} rules, {fixable} with a fix (`fsdl-check --diff` shows it, `--fix` applies it)."
+    return "\n".join([top, *lines, end + " `fsdl-check --explain CODE` shows one in full."]) + "\n"
 
 
 def _title_with_scope(rule: type[Rule]) -> str:
@@ -76,7 +83,13 @@ def facts(rule: type[Rule]) -> list[tuple[str, str]]:
         ("Applies to", scope),
         ("Requires", ", ".join(rule.requires) if rule.requires else "nothing (always evaluated when selected)"),
         ("Template file", template_file_note(rule)),
+        ("Automatic fix", _fix_note(rule)),
     ]
+
+
+def _fix_note(rule: type[Rule]) -> str:
+    summary = fix_summary(rule.code)
+    return f"yes, `fsdl-check --fix` {summary}" if summary else "none (see how to fix)"
 
 
 def sections(rule: type[Rule]) -> list[tuple[str, str]]:

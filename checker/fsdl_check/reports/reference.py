@@ -140,6 +140,7 @@ def _rule_section(rule: type[Rule]) -> str:
         f"- **Applies to**: {labels['Applies to']}",
         f"- **Requires**: {requires}",
         f"- **Template file**: {template}",
+        f"- **Automatic fix**: {prose(labels['Automatic fix'])}",
     ]
     parts = [f'<a id="{rule.code.lower()}"></a>\n\n### {rule.code}: {rule.title()}', "\n".join(lines)]
     for heading, body in sections(rule):
