@@ -98,7 +98,8 @@ def classify(repo: Repo) -> KindVerdict:
         return KindVerdict(repo.options.project_kind, "set by project-kind in the configuration")
     entries = repo.entry_points
     if entries:
-        first = entries[0]
+        # name a train*.py script first when there is one: it is what a reader looks for
+        first = next((e for e in entries if TRAIN_SCRIPT.fullmatch(e.path.rsplit("/", 1)[-1])), entries[0])
         more = f" (and {len(entries) - 1} more entry points)" if len(entries) > 1 else ""
         return KindVerdict(ProjectKind.TRAINING, f"{first.how} at {first.path}:{first.line}{more}")
     notebooks = sum(1 for f in repo.files if f.suffix == ".ipynb" and not is_auxiliary(f.path))
