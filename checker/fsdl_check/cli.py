@@ -288,12 +288,12 @@ def _width() -> int:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        target = Path(output)
+        from fsdl_check.reports.output import OutputError, write_report
+
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+            write_report(text, output)  # never through a link; atomic
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
         return
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(errors="replace")  # a terminal that cannot show a character gets '?', not a crash
