@@ -8,10 +8,13 @@ but never read or followed, and files over the size cap or with NUL bytes are ne
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
 import re
+import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -129,6 +132,45 @@ def check_root(root: Path) -> None:
         raise UnreadableRoot(f"{root} is a bare git repository (no working tree); audit a clone or worktree of it")
 
 
+def _inside(rel: str) -> bool:
+    """Whether a listed path names a place inside the root: relative, no `..`, `.` or empty component, no `.git`.
+
+    git writes no such entry, but an index is a file anyone can hand-build, and `root / "../outside/x"` or
+    `root / "/etc/passwd"` would leave the root.
+    """
+    if not rel or rel.startswith("/"):
+        return False
+    if sys.platform == "win32" and ("\\" in rel or ":" in rel):
+        return False  # a drive, a stream or a backslash, which Windows reads as a separator
+    return all(part not in ("", ".", "..") and part.lower() != ".git" for part in rel.split("/"))
+
+
+def git_executable(root: Path) -> str | None:
+    """git found on PATH, never in the audited repository or the current directory (Windows looks there first,
+    so a committed `git.exe` would run); None when there is no git."""
+    unsafe = {Path(root).resolve()}
+    with contextlib.suppress(OSError):  # the current directory may have been removed: nothing to exclude then
+        unsafe.add(Path.cwd().resolve())
+    directories = []
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        if not entry or entry == ".":
+            continue  # an empty PATH entry means the current directory
+        try:
+            resolved = Path(entry).resolve()
+        except (OSError, RuntimeError, ValueError):
+            continue
+        if resolved in unsafe or resolved.is_relative_to(Path(root).resolve()):
+            continue
+        directories.append(str(resolved))
+    if not directories:
+        return None
+    # shutil.which on an explicit path list; on Windows it would also try the current directory unless told not to.
+    found = shutil.which("git", path=os.pathsep.join(directories))
+    if found is None or (sys.platform == "win32" and Path(found).resolve().parent in unsafe):
+        return None
+    return found
+
+
 def _under_real_directories(root: Path, rel: str, memo: dict[str, bool]) -> bool:
     """Whether every directory above `rel` is a real directory inside `root` (no link on the way); memoized."""
     unknown = []
@@ -222,7 +264,10 @@ class Repo:
             return None
         # The audited repository's own git config must not run anything: core.fsmonitor names a command that
         # `git ls-files` would execute. Variables that point git at another repository or index are dropped.
-        command = ["git", "-c", "core.fsmonitor=false", "-c", "core.quotepath=off", "-C", str(self.root), "ls-files"]
+        git = git_executable(self.root)
+        if git is None:
+            return None
+        command = [git, "-c", "core.fsmonitor=false", "-c", "core.quotepath=off", "-C", str(self.root), "ls-files"]
         env = {k: v for k, v in os.environ.items() if k not in GIT_LOCATION_VARIABLES}
         try:
 
@@ -249,6 +294,8 @@ class Repo:
         real_dirs: dict[str, bool] = {"": True}
         result = []
         for rel, is_tracked in candidates:
+            if not _inside(rel):
+                continue  # a hand-built index entry that names a path outside the root (`../x`, `/etc/x`)
             if not _under_real_directories(self.root, rel, real_dirs):
                 continue  # the index names a path below a directory that is now a link: never look through it
             try:
