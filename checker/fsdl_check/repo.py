@@ -28,6 +28,7 @@ from fsdl_check.model import ProjectKind
 from fsdl_check.parsing.dockerfile import Dockerfile, is_dockerfile_name, parse_dockerfile
 from fsdl_check.parsing.kubernetes import Manifests, read_manifests
 from fsdl_check.parsing.notebook import Notebook, parse_notebook
+from fsdl_check.parsing.parallel import MIN_MODULES_FOR_WORKERS
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.requirements import RequirementsFile, parse_requirements
 from fsdl_check.parsing.sbatch import SbatchScript, has_directives, is_candidate, parse_sbatch
@@ -425,6 +426,8 @@ class Repo:
     @cached_property
     def python(self) -> list[PythonModule]:
         paths = [f.path for f in self.files if not f.symlink and f.suffix == ".py"]
+        if self.options.facts_cache is None and len(paths) < MIN_MODULES_FOR_WORKERS:
+            return self._parse_all((".py",), PythonModule)
         # Many modules are parsed on several cores; known ones come from the fact cache (the same modules and facts).
         sources = [(path, text) for path in paths if (text := self.text(path)) is not None]
         return parse_cached(sources, self.options.facts_cache)
