@@ -26,7 +26,7 @@ from fsdl_check.model import Status
 from fsdl_check.parsing.dockerfile import exec_array, parse_dockerignore
 from fsdl_check.parsing.yamlfile import parse_yaml
 from fsdl_check.repo import Options, Repo, gitignore_spec
-from fsdl_check.rules import ci, containers, vcs
+from fsdl_check.rules import ci, containers, tracking, vcs
 
 NBSTRIPOUT_REPO = "https://github.com/kynan/nbstripout"
 NBSTRIPOUT_REV = "0.8.1"
@@ -277,7 +277,7 @@ def plan(report: Report) -> Plan:
 
 
 #: .gitignore before .dockerignore: what git ignores decides what the build context must leave out.
-ORDER = ["VC003", "DK005", "NB002", "GA001", "GA003"]
+ORDER = ["VC003", "EX004", "DK005", "NB002", "GA001", "GA003"]
 
 
 # -- .gitignore (VC003) -----------------------------------------------------------------------------------------
@@ -370,6 +370,40 @@ def _dropped(repo: Repo, line: str) -> bool:
     if not pattern or pattern.startswith("#"):
         return False
     return _hides_code(repo, pattern.removeprefix("!"))
+
+
+# -- tracker output in .gitignore (EX004) -----------------------------------------------------------------------
+@fixer("EX004", "appends the experiment tracker's output folders to `.gitignore` (or creates it)")
+def fix_tracker_output(repo: Repo, workspace: Workspace) -> None:
+    current = workspace.read(".gitignore")
+    if current is None:
+        fix_gitignore(repo, workspace)  # the new file lists every tracker's default output
+        current = workspace.read(".gitignore") or ""
+    spec = gitignore_spec(current.splitlines())
+    use = tracking.tracker_use(repo.python, repo.yaml_files)
+    missing: list[str] = []
+    for tracker in sorted(use.trackers):
+        if tracker in use.locations:
+            for path in sorted(use.locations[tracker]):
+                is_file = posixpath.splitext(path)[1] != ""
+                if not spec.match_file(path if is_file else path + "/run/data"):
+                    missing.append(path if is_file else path + "/")
+        elif tracker == "tensorboard" and tracker not in use.configured:
+            if not any(spec.match_file(d + "version_0/events.out.tfevents") for d in tracking.TENSORBOARD_DEFAULTS):
+                writer = any(m.imports_any("torch.utils.tensorboard", "tensorboardX") for m in repo.python)
+                missing.append("runs/" if writer else "lightning_logs/")
+        elif tracker not in use.configured:
+            missing.extend(
+                label for label, probe in tracking.DEFAULT_OUTPUT.get(tracker, ()) if not spec.match_file(probe)
+            )
+    missing = [p for p in dict.fromkeys(missing) if not _hides_code(repo, p)]
+    if missing:
+        workspace.append(
+            ".gitignore",
+            missing,
+            f"EX004: added {', '.join(missing)} to .gitignore",
+            "experiment tracker output (added by fsdl-check --fix)",
+        )
 
 
 # -- .dockerignore (DK005) --------------------------------------------------------------------------------------
