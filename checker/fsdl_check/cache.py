@@ -79,7 +79,7 @@ class FactCache:
         try:
             with open(self._entry(key), "rb") as fh:
                 entry = json.loads(fh.read())
-        except (OSError, ValueError):  # ValueError: not JSON, not UTF-8
+        except (OSError, ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep to decode
             entry = None
         if type(entry) is list and len(entry) == 2 and entry[0] == key and type(entry[1]) is list:
             self.hits += 1

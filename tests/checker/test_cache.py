@@ -125,8 +125,17 @@ def test_no_cache_neither_reads_nor_writes(
 
 @pytest.mark.parametrize(
     "damage",
-    [b"", b"\xff\xfe not json", b'{"a": 1}', b"[]", b'["wrong key", []]', b'["KEY", [1, 2]]', b'["KEY", [null]]'],
-    ids=["empty", "not-utf8", "an-object", "empty-list", "other-key", "short-facts", "wrong-arity"],
+    [
+        b"",
+        b"\xff\xfe not json",
+        b'{"a": 1}',
+        b"[]",
+        b'["wrong key", []]',
+        b'["KEY", [1, 2]]',
+        b'["KEY", [null]]',
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=["empty", "not-utf8", "an-object", "empty-list", "other-key", "short-facts", "wrong-arity", "nested-deep"],
 )
 def test_a_damaged_entry_is_ignored_and_rewritten(
     make_repo: Callable[..., Path], cache_dir: Path, damage: bytes
