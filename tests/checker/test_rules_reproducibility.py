@@ -284,3 +284,10 @@ def test_rp003_the_user_of_a_useradd_continued_on_the_next_line_is_found(make_re
     dockerfile = f"FROM x\nRUN groupadd app \\\n  && {useradd} \\\n  && true\n"
     files = {"docker/Dockerfile": dockerfile, "run.sh": "cd /" + "home/app/src\n"}
     assert run("RP003", make_repo(files)) == []
+
+
+def test_rp001_a_project_helper_given_the_seed_seeds(make_repo: MakeRepo) -> None:
+    seeded = RAW_LOOP.format(seed="from timm import utils\nutils.random_seed(args.seed, 0)")
+    assert run("RP001", make_repo({"train.py": seeded})) == []
+    unseeded = RAW_LOOP.format(seed="from timm import utils\nutils.random_seed()")
+    assert len(run("RP001", make_repo({"train.py": unseeded}))) == 1

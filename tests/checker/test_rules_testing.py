@@ -256,3 +256,46 @@ def test_ts003_a_ci_step_that_trains_for_long_is_not_a_smoke_test(make_repo: Mak
 )
 def test_ts003_a_comment_that_mentions_a_smoke_run_is_not_one(make_repo: MakeRepo, text: str) -> None:
     assert where(run("TS003", make_repo({"tests/test_a.py": text}))) == [("tests", None)]
+
+
+@pytest.mark.parametrize(
+    ("command", "extra"),
+    [
+        (
+            "anyscale jobs submit deploy/jobs/workloads.yaml --wait",
+            {"deploy/jobs/workloads.yaml": "entrypoint: bash deploy/jobs/w.sh\n"},
+        ),
+        ("ray job submit --address $ADDR --working-dir . -- python -m pytest tests", {}),
+        ("sky launch -c ci task.yaml", {"task.yaml": "setup: pip install -e .\nrun: |\n  pytest -x\n"}),
+    ],
+)
+def test_ts002_follows_a_job_that_ci_submits_to_a_cluster(
+    make_repo: MakeRepo, command: str, extra: dict[str, str]
+) -> None:
+    files = {
+        "tests/test_a.py": TEST,
+        ".github/workflows/ci.yml": workflow(command),
+        "deploy/jobs/w.sh": "pytest tests\n",
+    }
+    assert run("TS002", make_repo({**files, **extra})) == []
+
+
+def test_ts002_a_submitted_job_that_does_not_test_is_reported(make_repo: MakeRepo) -> None:
+    files = {
+        "tests/test_a.py": TEST,
+        ".github/workflows/ci.yml": workflow("anyscale job submit job.yaml"),
+        "job.yaml": "entrypoint: python serve.py\n",
+    }
+    assert len(run("TS002", make_repo(files))) == 1
+
+
+@pytest.mark.parametrize(
+    "call", ["train_model(num_epochs=2)", "tune(num_epochs=1)", "TrainingArguments(num_train_epochs=1)"]
+)
+def test_ts003_a_test_that_trains_one_or_two_epochs_is_a_smoke_test(make_repo: MakeRepo, call: str) -> None:
+    assert run("TS003", make_repo({"tests/test_train.py": f"def test_train() -> None:\n    {call}\n"})) == []
+
+
+def test_ts003_a_test_that_trains_ten_epochs_is_not_a_smoke_test(make_repo: MakeRepo) -> None:
+    files = {"tests/test_train.py": "def test_train() -> None:\n    train_model(num_epochs=10)\n"}
+    assert where(run("TS003", make_repo(files))) == [("tests", None)]

@@ -14,7 +14,11 @@ from fsdl_check.rules.ci_commands import Command, ci_commands, project_commands
 
 TEST_DIRS = ("tests", "test")
 TEST_RUNNERS = {"pytest", "py.test", "unittest", "nose2", "nosetests"}
-_SMOKE = re.compile(r"\b(fast_dev_run|overfit_batches|limit_train_batches|max_steps)\b|\bmax_epochs\s*[=:]\s*1\b")
+#: In a test: Lightning's brief-run flags, a step cap, or training for one or two epochs (`num_epochs=2`).
+_SMOKE = re.compile(
+    r"\b(fast_dev_run|overfit_batches|limit_train_batches|max_steps|max_train_steps|max_iters)\b"
+    r"|\b(?:max_epochs|num_epochs|n_epochs|num_train_epochs|epochs)\s*[=:]\s*[12]\b"
+)
 _SMOKE_SUFFIXES = (".py", ".yaml", ".yml", ".toml", ".json", ".cfg")
 #: A `#` comment (full-line or trailing): `# TODO: add a fast_dev_run test` is a wish, not a test.
 _COMMENT = re.compile(r"(?:^|(?<=\s))#[^\n]*", re.MULTILINE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 import weakref
 from typing import Any
 
@@ -82,6 +83,10 @@ class _Resolver:
             found = self._script_call(program, argv, origin, line, depth, seen)
             if found is not None:
                 return found
+        if program in ("anyscale", "ray", "sky"):
+            submitted = self._job(argv, origin, line, depth, seen)
+            if submitted is not None:
+                return submitted
         if program in ("bash", "sh", "zsh", "dash") and len(argv) > 2 and argv[1] == "-c":
             return [Command(argv, origin, line, expanded=True), *self.resolve(argv[2], origin, line, depth + 1, seen)]
         script = argv[0]
@@ -141,6 +146,32 @@ class _Resolver:
         self.budget -= 1
         self.total_budget -= 1
         return depth < MAX_DEPTH and self.budget >= 0 and self.total_budget >= 0
+
+    def _job(
+        self, argv: tuple[str, ...], origin: str, line: int | None, depth: int, seen: frozenset[str]
+    ) -> list[Command] | None:
+        """A job handed to a cluster runs a command of the repository: `ray job submit ... -- CMD`, `anyscale job
+        submit job.yaml` (its `entrypoint:`), `sky launch task.yaml` (its `run:`)."""
+        program, args = posixpath.basename(argv[0]), argv[1:]
+        texts: list[tuple[str, str]] = []
+        if program == "ray" and args[:2] == ("job", "submit") and "--" in args:
+            texts = [(shlex.join(args[args.index("--") + 1 :]), origin)]
+        elif (program == "anyscale" and "submit" in args[:2]) or (
+            program == "sky" and args[:1] in (("launch",), ("exec",))
+        ):
+            key = "entrypoint" if program == "anyscale" else "run"
+            for word in args:
+                path = repo_path(word) if word.endswith((".yaml", ".yml")) else None
+                doc = self.repo.yaml(path) if path and f"job:{path}" not in seen else None
+                data = doc.first if doc is not None else None
+                if isinstance(data, dict) and isinstance(data.get(key), str) and path:
+                    texts.append((data[key], path))
+        if not texts:
+            return None
+        inner = [
+            c for text, where in texts for c in self.resolve(text, where, None, depth + 1, seen | {f"job:{where}"})
+        ]
+        return [Command(argv, origin, line, tuple(where for _, where in texts), expanded=True), *inner]
 
     def _follow_recipes(self, recipes: Recipes, names: list[str], depth: int, seen: frozenset[str]) -> list[Command]:
         """The commands of targets `names` and their prerequisites, prerequisites first, as one `make` or `just`
