@@ -261,3 +261,32 @@ def test_default_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     if sys.platform != "win32":
         assert default_directory() == tmp_path / "home" / ".cache" / "fsdl-check"
+
+
+def test_a_warm_audit_parses_no_module_for_its_facts(
+    make_repo: Callable[..., Path], cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The work a warm run saves, counted rather than timed: each module's one parse for its facts, and only that
+    (modules that rules look at closely are still parsed again on demand, as without the cache)."""
+    from fsdl_check.parsing import python as python_module
+
+    files = dict(SOURCES)
+    files.update({f"src/demo/plain_{i}.py": f"def f{i}(x: int) -> int:\n    return x * {i}\n" for i in range(40)})
+    root = make_repo(files, git=True)
+    parsed: list[str] = []
+    original = python_module._parse
+
+    def counting(path: str, text: str) -> object:
+        parsed.append(path)
+        return original(path, text)
+
+    monkeypatch.setattr(python_module, "_parse", counting)
+    audit(root, cache=FactCache())
+    cold = list(parsed)
+    parsed.clear()
+    audit(root, cache=FactCache())
+    warm = list(parsed)
+    modules = sorted(p for p in files if p.endswith(".py"))
+    assert sorted(set(cold)) == modules  # cold: every module parsed (some again, for a rule's closer look)
+    for path in modules:
+        assert warm.count(path) == cold.count(path) - 1, path
