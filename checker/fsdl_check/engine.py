@@ -17,8 +17,8 @@ import pathspec
 
 from fsdl_check import __version__
 from fsdl_check.cache import FactCache
-from fsdl_check.kind import classify
 from fsdl_check.config import Config, known_prefix
+from fsdl_check.kind import classify
 from fsdl_check.model import REGISTRY, Area, Finding, ProjectKind, Rule, Severity, Status, all_rules
 from fsdl_check.repo import Options, Repo
 from fsdl_check.suppressions import Suppression, has_hash_comments, scan
