@@ -66,6 +66,44 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return result
 
 
+def _construct_document(loader: _Loader, node: yaml.Node) -> Any:
+    """Construct a document only once its node graph, aliases expanded, is known to be small enough.
+
+    Counted on the composed nodes (each distinct node once, its size memoized), so a bomb is measured in time
+    linear in the file, before anything is built: a bomb used as a mapping key would otherwise be turned into text,
+    gigabytes of it, while constructing.
+    """
+    if _node_size(node) > MAX_EXPANDED_NODES:
+        raise _AliasBomb
+    return yaml.constructor.BaseConstructor.construct_document(loader, node)
+
+
+class _AliasBomb(yaml.YAMLError):
+    pass
+
+
+def _node_size(root: yaml.Node) -> int:
+    """How many nodes the document holds with every alias expanded (capped just past the limit)."""
+    sizes: dict[int, int] = {}
+    # Iterative post-order walk: nesting depth is the file's to choose, Python's stack is not.
+    stack: list[tuple[yaml.Node, list[yaml.Node] | None]] = [(root, None)]
+    while stack:
+        node, children = stack.pop()
+        if children is not None:
+            sizes[id(node)] = min(1 + sum([sizes[id(c)] for c in children]), MAX_EXPANDED_NODES + 1)
+            continue
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        kids = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else list(node.value)
+        stack.append((node, kids))
+        stack.extend([(c, None) for c in kids if id(c) not in sizes])
+    return sizes[id(root)]
+
+
+_Loader.construct_document = _construct_document  # type: ignore[method-assign]
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
@@ -105,39 +143,20 @@ class YamlDoc:
 def parse_yaml(path: str, text: str) -> YamlDoc:
     try:
         docs = tuple(yaml.load_all(text, Loader=_Loader))  # a SafeLoader subclass
+    except _AliasBomb:
+        return YamlDoc(path, text, (), "invalid YAML: aliases expand to too many nodes (an alias bomb)", None)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         return YamlDoc(path, text, (), f"invalid YAML: {exc.problem or exc}", line)
     except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
         return YamlDoc(path, text, (), f"invalid YAML: {type(exc).__name__}", None)
-    if _expanded_nodes(docs) > MAX_EXPANDED_NODES:
-        return YamlDoc(path, text, (), "invalid YAML: aliases expand to too many nodes (an alias bomb)", None)
     return YamlDoc(path, text, tuple(d for d in docs if d is not None))
 
 
 #: Most values a file may hold once its aliases are expanded. A few aliases nested a few levels deep (the "billion
 #: laughs") expand exponentially, and a rule that walks or prints such a value would never finish.
 MAX_EXPANDED_NODES = 1_000_000
-
-
-def _expanded_nodes(documents: tuple[Any, ...]) -> int:
-    """How many values the documents hold with every alias expanded (shared values counted once per use)."""
-    sizes: dict[int, int] = {}
-
-    def size(value: Any) -> int:
-        if not isinstance(value, dict | list):
-            return 1
-        key = id(value)
-        if key not in sizes:  # loaded YAML has no cycles (the loader rejects recursive nodes)
-            children = [*value.keys(), *value.values()] if isinstance(value, dict) else value
-            sizes[key] = 1 + sum(size(child) for child in children)
-        return sizes[key]
-
-    try:
-        return sum(size(doc) for doc in documents)
-    except RecursionError:
-        return MAX_EXPANDED_NODES + 1
 
 
 def line_of(value: Any, default: int = 1) -> int:
