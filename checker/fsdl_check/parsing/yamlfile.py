@@ -103,7 +103,7 @@ def _node_size(root: yaml.Node) -> int:
     return sizes[id(root)]
 
 
-_Loader.construct_document = _construct_document  # type: ignore[method-assign]
+_Loader.construct_document = _construct_document
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 _Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
