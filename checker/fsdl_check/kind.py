@@ -13,7 +13,8 @@ template (a path with `{{ }}` in it, as cookiecutter and Copier name them): they
   * calls `accelerator.backward(...)` after importing Accelerate, or
   * calls `.fit(...)` on a model while importing Keras or TensorFlow, or
   * runs a loop whose body calls `.backward()` and an optimizer's (or a DeepSpeed engine's) `.step()`, or
-  * is a `train.py` / `train_*.py` script that imports torch, lightning, tensorflow, keras, jax or flax;
+  * is a `train.py` / `train_*.py` script that imports torch, lightning, tensorflow, keras, jax or flax (in a
+    package, only with a `__main__` guard: a package's `train_loop.py` is imported, not run);
   or it is a YAML config with both `trainer` and `model` (top-level keys as LightningCLI reads them, or entries
   of a Hydra `defaults:` list).
 - A repository that **defines the machinery** itself (a `Trainer`, `LightningCLI` or `LightningModule` class, as
@@ -123,7 +124,8 @@ def find_entry_points(repo: Repo) -> list[EntryPoint]:
     for module in modules:
         if (library or module.path in helpers) and not is_script(module):
             continue
-        entry = module_entry_point(module)
+        folder = module.path.rpartition("/")[0]
+        entry = module_entry_point(module, in_package=f"{folder}/__init__.py" in repo.paths if folder else False)
         if entry is not None:
             found.append(entry)
     if not library:
@@ -165,7 +167,7 @@ def is_script(module: PythonModule) -> bool:
     return module.has_main_guard or name == "__main__.py" or TRAIN_SCRIPT.fullmatch(name) is not None
 
 
-def module_entry_point(module: PythonModule) -> EntryPoint | None:
+def module_entry_point(module: PythonModule, in_package: bool = False) -> EntryPoint | None:
     """The strongest training signal in `module`, if any."""
     calls = module.calls
     cli_classes = lightning_cli_classes(module)
@@ -177,7 +179,8 @@ def module_entry_point(module: PythonModule) -> EntryPoint | None:
     finetune = next((c for c in calls if c.name.endswith("trainer.finetune")), None)
     if finetune is not None and (trainer is not None or module.imports_any("flash")):
         return EntryPoint(module.path, finetune.line, "Trainer.finetune", module)
-    if hf := next((c for c in calls if c.name.lower().endswith("trainer.train")), None):
+    # `.train()` on a trainer: `trainer.train()`, `SFTTrainer(...).train()`; not `SentencePieceTrainer.Train(...)`
+    if hf := next((c for c in calls if c.last == "train" and c.name.lower().endswith("trainer.train")), None):
         return EntryPoint(module.path, hf.line, "Trainer.train", module)
     if module.imports_any("accelerate"):
         accelerate = next((c for c in calls if c.name.endswith("accelerator.backward")), None)
@@ -192,7 +195,9 @@ def module_entry_point(module: PythonModule) -> EntryPoint | None:
     if (loop := training_loop_line(module)) is not None:
         return EntryPoint(module.path, loop, "training loop", module)
     name = module.path.rsplit("/", 1)[-1]
-    if TRAIN_SCRIPT.fullmatch(name) and module.imports_any(*DL_FRAMEWORKS):
+    # a package's module without a `__main__` guard (detectron2's `engine/train_loop.py`) is imported, not run
+    imported = in_package and not module.has_main_guard
+    if TRAIN_SCRIPT.fullmatch(name) and module.imports_any(*DL_FRAMEWORKS) and not imported:
         return EntryPoint(module.path, main_guard_line(module), "training script", module)
     return None
 

@@ -351,3 +351,17 @@ def test_the_keras_tensorboard_callback_is_a_tracker_not_only_an_import(make_rep
     )
     assert run_rule("EX001", make_repo({"train_keras.py": callback})) == []
     assert len(run_rule("EX001", make_repo({"train_keras.py": TF_KERAS_FIT}))) == 1
+
+
+def test_a_sentencepiece_trainer_is_not_a_training_entry_point(make_repo: MakeRepo) -> None:
+    source = "import sentencepiece as spm\n\nspm.SentencePieceTrainer.Train('--input=x --model_prefix=m')\n"
+    assert entry_points(make_repo({"scripts/spm_train.py": source})) == []
+
+
+def test_a_packages_train_loop_module_is_imported_not_run(make_repo: MakeRepo) -> None:
+    files = {"lib/engine/__init__.py": "", "lib/engine/train_loop.py": SCRIPT_ONLY}
+    assert entry_points(make_repo(files)) == []
+    guarded = SCRIPT_ONLY + "\nif __name__ == '__main__':\n    pass\n"
+    assert entry_points(make_repo({**files, "lib/engine/train_loop.py": guarded})) == [
+        ("lib/engine/train_loop.py", 5, "training script")
+    ]

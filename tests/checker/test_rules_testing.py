@@ -299,3 +299,27 @@ def test_ts003_a_test_that_trains_one_or_two_epochs_is_a_smoke_test(make_repo: M
 def test_ts003_a_test_that_trains_ten_epochs_is_not_a_smoke_test(make_repo: MakeRepo) -> None:
     files = {"tests/test_train.py": "def test_train() -> None:\n    train_model(num_epochs=10)\n"}
     assert where(run("TS003", make_repo(files))) == [("tests", None)]
+
+
+def test_ts002_reads_the_commands_a_step_takes_from_its_jobs_matrix(make_repo: MakeRepo) -> None:
+    matrix = (
+        "on: [push]\njobs:\n  checks:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n        task:\n"
+        "          - name: Lint\n            run: ruff check .\n        include:\n          - task:\n"
+        "              name: Test\n              run: {test}\n    steps:\n      - run: |\n"
+        "          . .venv/bin/activate\n          ${{{{ matrix.task.run }}}}\n"
+    )
+    files = {"tests/test_a.py": TEST}
+    assert run("TS002", make_repo({**files, ".github/workflows/ci.yml": matrix.format(test="pytest -v tests/")})) == []
+    assert len(run("TS002", make_repo({**files, ".github/workflows/ci.yml": matrix.format(test="mypy .")}))) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'def test_train() -> None:\n    cmd = ["--max-epoch", "1"]\n',
+        "def test_train() -> None:\n    max_iter = 50\n    trainer.train(0, max_iter)\n",
+        'def test_train() -> None:\n    args = ["--max-update", "3"]\n',
+    ],
+)
+def test_ts003_fairseq_and_detectron2_style_step_caps_are_smoke_tests(make_repo: MakeRepo, text: str) -> None:
+    assert run("TS003", make_repo({"tests/test_train.py": text})) == []

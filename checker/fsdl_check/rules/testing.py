@@ -16,7 +16,7 @@ TEST_DIRS = ("tests", "test")
 TEST_RUNNERS = {"pytest", "py.test", "unittest", "nose2", "nosetests"}
 #: In a test: Lightning's brief-run flags, a step cap, or training for one or two epochs (`num_epochs=2`).
 _SMOKE = re.compile(
-    r"\b(fast_dev_run|overfit_batches|limit_train_batches|max_steps|max_train_steps|max_iters)\b"
+    r"\b(fast_dev_run|overfit_batches|limit_train_batches|max_steps|max_train_steps|max_iters?|max[_-]epoch|max[_-]update)\b"
     r"|\b(?:max_epochs|num_epochs|n_epochs|num_train_epochs|epochs)\s*[=:]\s*[12]\b"
 )
 _SMOKE_SUFFIXES = (".py", ".yaml", ".yml", ".toml", ".json", ".cfg")

@@ -109,6 +109,8 @@ class _Resolver:
         for step in workflow.steps:
             if step.run is not None:
                 out.extend(self.follow(step.run, workflow.path, step.line))
+                for text in _matrix_commands(workflow.jobs.get(step.job), step.run):
+                    out.extend(self.follow(text, workflow.path, step.line))
             elif step.uses:
                 out.extend(self._uses(step.uses, step.with_, workflow.path, step.line, depth, seen))
         if workflow.provider == "github":
@@ -354,6 +356,27 @@ def workflow_commands(repo: Repo, workflow: Workflow) -> list[Command]:
     if cached is None:
         cached = resolver.workflow_cache[workflow.path] = resolver.workflow(workflow, 0, frozenset())
     return cached
+
+
+_MATRIX_REFERENCE = re.compile(r"\$\{\{\s*matrix\.([\w.-]+)\s*\}\}")
+
+
+def _matrix_commands(job: Any, run: str) -> list[str]:
+    """Shell text that `run: ${{ matrix.task.run }}` takes from the job's matrix: every string value there (in its
+    axes and its `include:` entries) under the referenced key."""
+    wanted = {name.rsplit(".", 1)[-1] for name in _MATRIX_REFERENCE.findall(run)} if "matrix." in run else set()
+    strategy = job.get("strategy") if isinstance(job, dict) and wanted else None
+    found: list[str] = []
+    stack: list[tuple[Any, bool]] = [(strategy.get("matrix") if isinstance(strategy, dict) else None, False)]
+    while stack and len(found) < 1000:  # an explicit stack: YAML nesting costs no recursion
+        node, under_key = stack.pop()
+        if isinstance(node, str) and under_key:
+            found.append(node)
+        elif isinstance(node, dict):
+            stack.extend((value, str(key) in wanted) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((item, under_key) for item in node)
+    return found
 
 
 def _command_inputs(with_: Any, default_line: int) -> list[tuple[str, int]]:
