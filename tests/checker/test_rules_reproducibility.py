@@ -289,5 +289,7 @@ def test_rp003_the_user_of_a_useradd_continued_on_the_next_line_is_found(make_re
 def test_rp001_a_project_helper_given_the_seed_seeds(make_repo: MakeRepo) -> None:
     seeded = RAW_LOOP.format(seed="from timm import utils\nutils.random_seed(args.seed, 0)")
     assert run("RP001", make_repo({"train.py": seeded})) == []
+    determinism = RAW_LOOP.format(seed="from dist import utils\nutils.set_determinism(mesh, device, cfg.seed)")
+    assert run("RP001", make_repo({"train.py": determinism})) == []
     unseeded = RAW_LOOP.format(seed="from timm import utils\nutils.random_seed()")
     assert len(run("RP001", make_repo({"train.py": unseeded}))) == 1

@@ -28,8 +28,11 @@ def seeds_randomness(module: PythonModule) -> bool:
     for call in module.calls:
         if call.last in SEED_CALLS or call.name.endswith(("random.seed", "random.key")):
             return True
-        if "seed" in call.last.lower() and call.last != "default_rng" and (call.positional or call.keywords):
-            return True  # a project's own helper given the seed: timm's `utils.random_seed(args.seed, rank)`
+        named = "seed" in call.last.lower() or "determinism" in call.last.lower()
+        if named and call.last != "default_rng" and (call.positional or call.keywords):
+            # a project's own helper given the seed: timm's `utils.random_seed(args.seed, rank)`, torchtitan's
+            # `dist_utils.set_determinism(mesh, device, seed)`
+            return True
         if call.last == "default_rng" and (call.positional or call.keywords) and not UNSEEDED_RNG.search(module.text):
             return True  # `default_rng()` and `default_rng(None)` draw a fresh seed from the OS every run
         if call.name == "seed" and ("random.seed" in module.imports or "numpy.random.seed" in module.imports):
