@@ -218,7 +218,7 @@ def enclosing_project(start: Path) -> Path:
 
 
 def _config(args: argparse.Namespace, root: Path) -> configuration.Config:
-    base = _config_file(Path(args.config)) if args.config else configuration.load(root)
+    base = configuration.load_file(Path(args.config), root) if args.config else configuration.load(root)
     changes: dict[str, Any] = {}
     if args.select:  # "only these": the configured extend-select goes too, as in ruff
         changes["select"] = _codes(args.select, "--select")
@@ -245,22 +245,6 @@ def _require_a_selected_rule(args: argparse.Namespace, config: configuration.Con
     raise UsageError(
         f"no rule is selected: select {select}, ignore {', '.join(config.ignore)} (from {where}) leave nothing to check"
     )
-
-
-def _config_file(path: Path) -> configuration.Config:
-    """Settings from an explicit file: a .fsdl-check.toml (keys at the top), or a pyproject.toml's table."""
-    if not path.exists():
-        raise UsageError(f"--config: no such file: {path}")
-    data = configuration.read_toml(path)
-    if path.name == "pyproject.toml":
-        tool = data.get("tool", {})
-        if not isinstance(tool, dict):
-            raise configuration.ConfigError(f"{path}: `tool` must be a table, not {type(tool).__name__}")
-        table = tool.get("fsdl-check", {})
-        if not isinstance(table, dict):
-            raise configuration.ConfigError(f"{path}: [tool.fsdl-check] must be a table")
-        return configuration.parse(table, f"{path.name} [tool.fsdl-check]")
-    return configuration.parse(data, path.name)
 
 
 def _codes(values: list[str], flag: str) -> tuple[str, ...]:

@@ -6,7 +6,9 @@ exit code 2. Command-line flags are applied on top with `Config.override`.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,8 +25,26 @@ KEYS = {
 }  # fmt: skip
 
 
+#: A configuration file is a few hundred bytes; anything this large is not one (and is not read into memory).
+MAX_CONFIG_BYTES = 1_000_000
+
+
 class ConfigError(Exception):
-    """A configuration problem, worded for the user (one line)."""
+    """A configuration problem, worded for the user (one line).
+
+    Keys and values quoted in the message come from a file: characters that are not printable (ESC, BEL, U+202E)
+    are written as escapes, so a key cannot drive the terminal that shows the error.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message))
+
+
+def printable(text: str) -> str:
+    """`text` with each character that is not printable written as Python writes it in a repr (`\\x1b`)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @dataclass(frozen=True)
@@ -77,12 +97,12 @@ def known_prefix(value: str) -> bool:
 def load(root: Path) -> Config:
     """The configuration for the repository at `root` (.fsdl-check.toml wins over pyproject.toml)."""
     dedicated = root / CONFIG_FILE
-    if dedicated.is_file():
-        return parse(_read_toml(dedicated), CONFIG_FILE)
+    if os.path.lexists(dedicated):  # a link is refused in _read_toml, not passed over for pyproject.toml
+        return parse(_read_toml(dedicated, root), CONFIG_FILE)
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
+    if os.path.lexists(pyproject):
         try:
-            table = fsdl_table(_read_toml(pyproject))
+            table = fsdl_table(_read_toml(pyproject, root))
         except ConfigError:
             return Config()  # a broken pyproject is a finding (FC002), not a configuration error
         if isinstance(table, dict):
@@ -98,14 +118,60 @@ def fsdl_table(data: dict[str, Any]) -> Any:
     return tool.get("fsdl-check") if isinstance(tool, dict) else None
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """A configuration file's table; any problem reading or parsing it is a one-line `ConfigError`."""
-    return _read_toml(path)
+def load_file(path: Path, root: Path) -> Config:
+    """Settings from an explicit `--config` file: a .fsdl-check.toml (keys at the top), or a pyproject.toml's table.
 
-
-def _read_toml(path: Path) -> dict[str, Any]:
+    A file outside the repository is the user's, not the repository's: its errors say what is wrong but quote no key
+    or value from it (a CI log is public, and the file may hold anything).
+    """
+    if not os.path.lexists(path):
+        raise ConfigError(f"--config: no such file: {path}")
+    data = _read_toml(path, root)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        if path.name == "pyproject.toml":
+            tool = data.get("tool", {})
+            if not isinstance(tool, dict):
+                raise ConfigError(f"{path}: `tool` must be a table, not {type(tool).__name__}")
+            table = tool.get("fsdl-check", {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: [tool.fsdl-check] must be a table")
+            return parse(table, f"{path.name} [tool.fsdl-check]")
+        return parse(data, path.name)
+    except ConfigError:
+        if _inside(path, root):
+            raise
+        raise ConfigError(
+            f"{path}: invalid configuration (the file is outside the repository, so the key or value at fault is not"
+            " quoted; check it against fsdl-check's documented keys, or copy it into the repository to see which)"
+        ) from None
+
+
+def read_toml(path: Path, root: Path | None = None) -> dict[str, Any]:
+    """A configuration file's table; any problem reading or parsing it is a one-line `ConfigError`."""
+    return _read_toml(path, root)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
+def _read_toml(path: Path, root: Path | None = None) -> dict[str, Any]:
+    """The parsed file. A link is followed only to a file inside `root` (when given), and never past the size cap."""
+    try:
+        if path.is_symlink() and (root is None or not _inside(path, root)):
+            raise ConfigError(f"{path.name}: not read: a symbolic link to a file outside the repository")
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer; on a regular file it changes nothing.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ConfigError(f"{path.name}: not read: not a regular file")
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path.name}: not read: over the {MAX_CONFIG_BYTES // 1_000_000} MB configuration limit")
+        return tomllib.loads(data.decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path.name}: cannot read configuration: {exc}") from None
     except RecursionError:
@@ -134,7 +200,7 @@ def parse(table: dict[str, Any], source: str) -> Config:
             raise ConfigError(f"{source}: per-path-ignores must be a table of pattern = [codes]")
         kwargs["per_path_ignores"] = {
             _check_pattern(pattern, f"{source}: per-path-ignores"): tuple(
-                _codes(_str_list(codes, f"{source}: per-path-ignores.{pattern}"), source)
+                _codes(_str_list(codes, f"{source}: per-path-ignores[{pattern!r}]"), source)
             )
             for pattern, codes in value.items()
         }

@@ -126,10 +126,72 @@ def test_explicit_config_file(make_repo: MakeRepo, run_cli, tmp_path: Path) -> N
     code, out, _ = run_cli("--config", explicit, "--format", "json", root)
     assert code == 1
     assert json.loads(out)["config"]["source"] == "strict.toml"
-    explicit.write_text("select = ['FC901']\nunknown-key = 1\n")
-    code, _, err = run_cli("--config", explicit, root)
+    inside = root / "strict.toml"
+    inside.write_text("select = ['FC901']\nunknown-key = 1\n")
+    code, _, err = run_cli("--config", inside, root)
     assert code == 2
     assert err.startswith("fsdl-check: error: strict.toml: unknown key 'unknown-key'")
+
+
+def test_an_explicit_config_outside_the_repository_quotes_none_of_its_keys(
+    make_repo: MakeRepo, run_cli, tmp_path: Path
+) -> None:
+    root = make_repo({"a.py": "x = 1\n"})
+    outside = tmp_path / "private.toml"
+    outside.write_text("api-token = 'hunter2-secret'\n")
+    code, _, err = run_cli("--config", outside, root)
+    assert code == 2
+    assert "invalid configuration" in err
+    assert "api-token" not in err and "hunter2" not in err
+
+
+@pytest.mark.parametrize("given", [False, True], ids=["found", "given with --config"])
+def test_a_config_link_that_leaves_the_repository_is_not_read(
+    make_repo: MakeRepo, run_cli, tmp_path: Path, given: bool
+) -> None:
+    root = make_repo({"a.py": "x = 1\n"})
+    (tmp_path / "private.toml").write_text("api-token = 'hunter2-secret'\n")
+    (root / ".fsdl-check.toml").symlink_to(tmp_path / "private.toml")
+    code, _, err = run_cli(*(["--config", root / ".fsdl-check.toml"] if given else []), root)
+    assert code == 2
+    assert err.count("\n") == 1 and "symbolic link to a file outside the repository" in err
+    assert "api-token" not in err
+
+
+def test_a_config_link_inside_the_repository_is_read(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo({"config/fsdl.toml": "select = ['FC902']\n", "a.py": "x = 1\n"})
+    (root / ".fsdl-check.toml").symlink_to("config/fsdl.toml")
+    code, out, _ = run_cli("--format", "json", root)
+    assert code == 0
+    assert json.loads(out)["config"]["select"] == ["FC902"]
+
+
+def test_an_oversized_config_is_not_read(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo({".fsdl-check.toml": "# " + "x" * 1_100_000 + "\n"})
+    code, _, err = run_cli(root)
+    assert code == 2
+    assert "over the 1 MB configuration limit" in err
+
+
+def test_a_config_fifo_is_refused_without_waiting_for_a_writer(make_repo: MakeRepo, run_cli) -> None:
+    root = make_repo({"a.py": "x = 1\n"})
+    os.mkfifo(root / ".fsdl-check.toml")
+    code, _, err = run_cli(root)
+    assert code == 2
+    assert "not a regular file" in err
+
+
+@pytest.mark.parametrize(
+    "toml",
+    ['"\\u001b]0;pwned\\u0007KEY\\u202e" = 1\n', '[per-path-ignores]\n"\\u001b[31mX" = 5\n'],
+    ids=["unknown key", "per-path pattern"],
+)
+def test_escape_sequences_in_config_keys_are_escaped_on_stderr(make_repo: MakeRepo, run_cli, toml: str) -> None:
+    root = make_repo({".fsdl-check.toml": toml})
+    code, _, err = run_cli(root)
+    assert code == 2
+    assert "\x1b" not in err and "\x07" not in err and "\u202e" not in err
+    assert "\\x1b" in err
 
 
 def test_explicit_pyproject_reads_its_tool_table(make_repo: MakeRepo, run_cli) -> None:
