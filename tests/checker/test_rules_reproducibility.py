@@ -247,6 +247,11 @@ def test_rp003_words_after_useradd_other_than_the_user_are_not_users(make_repo: 
     assert len(run("RP003", make_repo(files))) == 2
 
 
+def test_rp003_the_gke_node_driver_path_is_not_a_users_home(make_repo: MakeRepo) -> None:
+    manifest = "spec:\n  volumes:\n    - hostPath:\n        path: /" + "home/kubernetes/bin/nvidia\n"
+    assert run("RP003", make_repo({"k8s/daemonset.yaml": manifest})) == []
+
+
 def test_rp003_a_dev_container_user_is_not_machine_specific(make_repo: MakeRepo) -> None:
     files = {".devcontainer/devcontainer.json": '{"remoteUser": "dev"}', "run.sh": "ls /" + "home/dev/src\n"}
     assert run("RP003", make_repo(files)) == []

@@ -207,6 +207,7 @@ USER_PATH = re.compile(
 #: documentation uses as a stand-in for "your name".
 SHARED_HOMES = frozenset(
     {"runner", "vscode", "jovyan", "user", "username", "me", "you", "yourname", "name", "Shared", "Public", "Default"}
+    | {"kubernetes"}  # GKE nodes keep their GPU drivers under /home/kubernetes/bin/nvidia: a node path, no person's
 )
 CODE_SUFFIXES = frozenset(
     {".py", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".json", ".sh", ".bash", ".zsh", ".mk", ".dockerfile"}
