@@ -30,7 +30,7 @@ def test_action_is_a_composite_action_with_the_documented_inputs() -> None:
     inputs = ACTION["inputs"]
     # No `version` input: installing fsdl-check by name from the package index, where the name is not
     # registered, would run whatever its registrant published. The action installs its own checkout.
-    assert set(inputs) == {"path", "args", "format", "sarif", "sarif-category", "python-version"}
+    assert set(inputs) == {"path", "args", "format", "sarif", "sarif-category", "timeout", "python-version"}
     assert all(isinstance(spec.get("description"), str) and "default" in spec for spec in inputs.values())
     assert inputs["path"]["default"] == "." and inputs["sarif"]["default"] == "false"
     assert all(step.get("shell") == "bash" for step in STEPS if "run" in step)
@@ -204,3 +204,22 @@ def test_action_scripts_honour_args_and_skip_sarif_by_default(
     assert "steps.reports.outputs.sarif-file" not in runner.context
     assert audit_run.returncode == 0, audit_run.stdout + audit_run.stderr
     assert runner.context["steps.audit.outputs.exit-code"] == "0"
+
+
+def test_every_audit_in_the_action_runs_under_the_timeout_input() -> None:
+    assert float(ACTION["inputs"]["timeout"]["default"]) > 0
+    for step_id in ("reports", "audit"):
+        script = step(step_id)
+        assert script["env"]["TIMEOUT"] == "${{ inputs.timeout }}"
+        assert '-m fsdl_check.deadline "$TIMEOUT"' in script["run"]
+        calls = [line for line in script["run"].splitlines() if '"$AUDIT_PATH"' in line]
+        assert calls and all(line.strip().startswith("fsdl_check ") for line in calls)
+
+
+@pytest.mark.e2e
+def test_action_scripts_stop_a_run_past_the_timeout(installed: tuple[Path, dict[str, str]], workspace: Path) -> None:
+    runner, (_, audit_run) = run_action(installed, workspace, {"timeout": "0.001"})
+
+    assert audit_run.returncode == 2
+    assert runner.context["steps.audit.outputs.exit-code"] == "2"
+    assert "took longer than its time limit" in audit_run.stderr
