@@ -197,3 +197,11 @@ LOCAL = (
 )
 def test_nb002_passes(make_repo: MakeRepo, files: dict[str, str]) -> None:
     assert run("NB002", make_repo(files, git=True)) == []
+
+
+@pytest.mark.parametrize(
+    "path", ["examples/notebooks/sft.ipynb", "docs/guide.ipynb", "tutorial.ipynb", "seg/Tutorial_2.ipynb"]
+)
+def test_nb002_documentation_notebooks_keep_their_outputs(make_repo: MakeRepo, path: str) -> None:
+    assert run("NB002", make_repo({path: WITH_OUTPUT})) == []
+    assert len(run("NB002", make_repo({"analysis/scaling.ipynb": WITH_OUTPUT}))) == 1

@@ -202,6 +202,8 @@ class NotebookOutputsStripped(Rule):
 
     Outputs make notebooks large, diffs unreadable and merges painful, and they can leak data samples, paths and
     tokens into history. Strip them on commit with nbstripout (or nb-clean) in pre-commit or as a git filter.
+    Documentation notebooks (under docs/, examples/ or tutorials/, or named like a tutorial) keep their outputs:
+    they are what the reader comes for.
     """
 
     code, severity = "NB002", Severity.WARNING
@@ -211,8 +213,14 @@ class NotebookOutputsStripped(Rule):
 
     def check(self, notebooks: list[Notebook], precommit_hooks: list[PreCommitHook], repo: Repo) -> Iterator[Finding]:
         committed = {f.path for f in repo.files if f.suffix == ".ipynb" and (f.tracked or not repo.git)}
+        # Documentation notebooks (docs/, examples/, tutorials/, or named *tutorial*) show their outputs on purpose:
+        # a rendered tutorial or Colab demo without them says nothing.
         with_outputs = [
-            nb for nb in notebooks if nb.path in committed and any(cell.get("outputs") for cell in nb.cells)
+            nb
+            for nb in notebooks
+            if nb.path in committed
+            and not (_is_doc_notebook(nb.path) or "tutorial" in posixpath.basename(nb.path).lower())
+            and any(cell.get("outputs") for cell in nb.cells)
         ]
         if not with_outputs or _stripping_configured(precommit_hooks, repo):
             return
