@@ -26,6 +26,7 @@ class WorkflowPermissions(Rule):
     """
 
     code, severity = "GA001", Severity.WARNING
+    security_severity = 7.0  # code scanning's score (high at 7+, critical at 9+)
     fix = "Add `permissions: {contents: read}` at the top; see the template's `.github/workflows/ci.yml`."
     template_file = ".github/workflows/ci.yml"
     example = "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest  # no permissions: anywhere"
@@ -73,6 +74,7 @@ class UntrustedInput(Rule):
     """
 
     code, severity = "GA002", Severity.ERROR
+    security_severity = 8.8  # code scanning's score (high at 7+, critical at 9+)
     fix = (
         'Move the expression into `env:` and use `"$VAR"` in the script; run PR code under `pull_request`. '
         "See the template's `.github/workflows/ci.yml`."

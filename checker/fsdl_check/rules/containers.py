@@ -468,6 +468,7 @@ class NonRootUser(Rule):
     """
 
     code, severity = "DK003", Severity.WARNING
+    security_severity = 5.0  # code scanning's score (high at 7+, critical at 9+)
     fix = f"Create a user and end the final stage with `USER app`; see the template's `{DOCKERFILE}`."
     template_file = DOCKERFILE
     example = 'FROM python:3.12-slim\nCOPY . /app\nCMD ["python", "/app/train.py"]  # runs as root'
@@ -710,6 +711,7 @@ class NoSecretsInImage(Rule):
     """
 
     code, severity = "DK006", Severity.ERROR
+    security_severity = 8.0  # code scanning's score (high at 7+, critical at 9+)
     fix = (
         "Delete the value (rotate it), and mount it with `RUN --mount=type=secret` or pass it at run time; "
         f"see the template's `{DOCKERFILE}`."

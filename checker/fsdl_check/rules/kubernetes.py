@@ -367,6 +367,7 @@ class KubernetesSecurityContext(Rule):
     """
 
     code, severity = "KS004", Severity.WARNING
+    security_severity = 5.0  # code scanning's score (high at 7+, critical at 9+)
     fix = (
         "Set `securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false}` (and no `privileged`) on "
         f"every container; see the template's `{JOB}`."
@@ -433,6 +434,7 @@ class KubernetesSecretsByReference(Rule):
     """
 
     code, severity = "KS005", Severity.ERROR
+    security_severity = 8.0  # code scanning's score (high at 7+, critical at 9+)
     fix = (
         "Delete the value (rotate it), create the Secret out of band, and use `valueFrom.secretKeyRef`; see the "
         f"template's `{JOB}`."

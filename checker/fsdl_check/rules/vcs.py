@@ -286,6 +286,7 @@ class CredentialFile(Rule):
     """
 
     code, severity = "VC004", Severity.ERROR
+    security_severity = 8.0  # code scanning's score (high at 7+, critical at 9+)
     fix = "Delete the file from git (and rotate what it held), then git-ignore it; see the template's `.gitignore`."
     template_file = ".gitignore"
     example = "git add .env  # WANDB_API_KEY=..., AWS_SECRET_ACCESS_KEY=..."
@@ -382,6 +383,7 @@ class SecretInCode(Rule):
     """
 
     code, severity = "VC005", Severity.ERROR
+    security_severity = 9.0  # code scanning's score (high at 7+, critical at 9+)
     fix = "Rotate it and read it from the environment; see the template's `src/<package>/tracking.py`."
     template_file = "src/<package>/tracking.py"
     example = 'HF_TOKEN = "hf_' + "a1B2c3" * 6 + '"'
