@@ -323,3 +323,26 @@ def test_ts002_reads_the_commands_a_step_takes_from_its_jobs_matrix(make_repo: M
 )
 def test_ts003_fairseq_and_detectron2_style_step_caps_are_smoke_tests(make_repo: MakeRepo, text: str) -> None:
     assert run("TS003", make_repo({"tests/test_train.py": text})) == []
+
+
+# -- QA005 reads CI commands as TS002 does -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "files",
+    [
+        {".github/workflows/ci.yml": workflow("coverage run --source pkg -m mypy pkg")},
+        {
+            ".github/workflows/ci.yml": reusable("    uses: ./.github/workflows/lint.yml\n"),
+            ".github/workflows/lint.yml": "on: [workflow_call]\njobs:\n  l:\n    runs-on: ubuntu-latest\n"
+            "    steps:\n      - uses: some/retry-action@v3\n        with:\n          command: ruff check .\n",
+        },
+        {
+            ".github/workflows/ci.yml": "on: [push]\njobs:\n  c:\n    runs-on: ubuntu-latest\n    strategy:\n"
+            "      matrix:\n        task:\n          - run: mypy .\n    steps:\n      - run: ${{ matrix.task.run }}\n"
+        },
+    ],
+)
+def test_qa005_sees_linters_through_the_same_ci_command_reading_as_ts002(
+    make_repo: MakeRepo, files: dict[str, str]
+) -> None:
+    assert run("QA005", make_repo(files)) == []
+    assert len(run("QA005", make_repo({".github/workflows/ci.yml": workflow("echo hi")}))) == 1
