@@ -205,3 +205,11 @@ def test_nb002_passes(make_repo: MakeRepo, files: dict[str, str]) -> None:
 def test_nb002_documentation_notebooks_keep_their_outputs(make_repo: MakeRepo, path: str) -> None:
     assert run("NB002", make_repo({path: WITH_OUTPUT})) == []
     assert len(run("NB002", make_repo({"analysis/scaling.ipynb": WITH_OUTPUT}))) == 1
+
+
+@pytest.mark.parametrize(("folder", "reported"), [("docs", False), ("examples", False), ("notebooks", True)])
+def test_nb001_a_task_runner_executing_documentation_notebooks_tests_the_docs(
+    make_repo: MakeRepo, folder: str, reported: bool
+) -> None:
+    files = {"Makefile": f"docs:\n\tjupyter nbconvert --execute {folder}/guide.ipynb\n", f"{folder}/guide.ipynb": CLEAN}
+    assert bool(run("NB001", make_repo(files))) is reported
