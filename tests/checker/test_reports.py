@@ -326,6 +326,80 @@ def test_junit_is_xml_with_a_suite_per_area_and_a_case_per_rule(report: Report) 
     assert int(tree.get("failures", "0")) == sum(r.status.value == "fail" for r in report.results)
 
 
+def junit_schema() -> Any:
+    """The vendored Jenkins JUnit XSD, with `file` and `line` declared on testcase (see data/README.md)."""
+    import xmlschema
+
+    xsd = (DATA / "junit-10.xsd").read_text(encoding="utf-8")
+    declared = '<xs:attribute name="group" type="xs:string"/>\n        </xs:complexType>\n    </xs:element>'
+    assert xsd.count(declared) == 1  # testcase's last attribute: the published file is what the README says
+    extra = '<xs:attribute name="file" type="xs:string"/><xs:attribute name="line" type="xs:positiveInteger"/>'
+    return xmlschema.XMLSchema10(xsd.replace(declared, extra + declared))
+
+
+def test_junit_is_valid_against_the_jenkins_schema_and_cases_carry_file_and_line(report: Report) -> None:
+    document = render(report, "junit")
+    junit_schema().validate(document)
+    cases = {c.get("name", "").split()[0]: c for c in ET.fromstring(document.encode()).iter("testcase")}
+    assert (cases["FC901"].get("file"), cases["FC901"].get("line")) == ("src/app.py", "1")
+    assert cases["FC904"].get("file") == "notes/whole-file.txt" and cases["FC904"].get("line") == "1"
+    assert cases["FC905"].get("file") is None  # skipped: no finding, no place
+
+
+def test_junit_schema_check_can_fail(report: Report) -> None:
+    import xmlschema
+
+    broken = render(report, "junit").replace('line="1"', 'line="one"', 1)
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        junit_schema().validate(broken)
+
+
+# -- GitLab Code Quality --------------------------------------------------------------------------------------------
+def gitlab_schema() -> Any:
+    return json.loads((DATA / "gitlab-code-quality.schema.json").read_text(encoding="utf-8"))
+
+
+def test_gitlab_code_quality_is_valid_against_its_documented_format(report: Report) -> None:
+    issues = json.loads(render(report, "gitlab"))
+    jsonschema.Draft7Validator(gitlab_schema()).validate(issues)
+    assert len(issues) == len(report.findings) == 5  # suppressed findings are left out
+    by_code = {i["check_name"]: i for i in issues}
+    assert by_code["FC901"]["severity"] == "major" and by_code["FC902"]["severity"] == "minor"
+    assert by_code["FC001"]["severity"] == "info"
+    assert by_code["FC901"]["location"] == {"path": "src/app.py", "lines": {"begin": 1}}
+    assert by_code["FC904"]["location"] == {"path": "notes/whole-file.txt", "lines": {"begin": 1}}
+    assert len({i["fingerprint"] for i in issues}) == 5
+
+
+def test_gitlab_schema_rejects_what_gitlab_would(report: Report) -> None:
+    issues = json.loads(render(report, "gitlab"))
+    validator = jsonschema.Draft7Validator(gitlab_schema())
+    for broken in ({"severity": "warning"}, {"location": {"path": "a.py"}}, {"check_name": ""}):
+        assert not validator.is_valid([{**issues[0], **broken}])
+
+
+def test_gitlab_secrets_are_critical_two_issues_and_keep_fingerprints_when_lines_move(make_repo: MakeRepo) -> None:
+    def issues(source: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = json.loads(
+            render(audit(make_repo({"app.py": source}), Config(select=("VC005",))), "gitlab")
+        )
+        return found
+
+    before = issues(SECRETS)
+    assert [i["severity"] for i in before] == ["critical", "critical"]
+    assert [i["location"]["lines"]["begin"] for i in before] == [1, 2]
+    after = issues("\n\n" + SECRETS)
+    assert [i["fingerprint"] for i in after] == [i["fingerprint"] for i in before]
+    assert len({i["fingerprint"] for i in before}) == 2
+
+
+def test_gitlab_repository_level_findings_are_on_a_real_file(make_repo: MakeRepo, marker_rules: object) -> None:
+    root = make_repo({"README.md": "# x\n"})
+    [issue] = json.loads(render(audit(root, Config(select=("FC906",), project_kind=ProjectKind.TRAINING)), "gitlab"))
+    assert issue["location"] == {"path": "README.md", "lines": {"begin": 1}}
+    assert issue["description"].endswith("(about the repository; shown on README.md)")
+
+
 # -- Markdown -------------------------------------------------------------------------------------------------------
 def test_markdown_has_score_table_findings_table_and_folded_rules(report: Report) -> None:
     md = render(report, "markdown")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fsdl_check.engine import Report
 
-FORMATS = ("text", "concise", "json", "sarif", "github", "junit", "markdown")
+FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab", "junit", "markdown")
 
 
 def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -> str:
@@ -34,6 +34,10 @@ def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -
         from fsdl_check.reports import github
 
         return github.render(report)
+    if fmt == "gitlab":
+        from fsdl_check.reports import gitlab
+
+        return gitlab.render(report)
     if fmt == "junit":
         from fsdl_check.reports import junit
 

@@ -1,5 +1,6 @@
 """JUnit XML: one testsuite per area, one testcase per rule; a failing rule is a failure listing its findings,
-a skipped rule is skipped with its reason. CI systems that show test results (GitLab, Jenkins, Azure) show these.
+and its testcase carries the `file` and `line` of its first finding (on a real file, placed as in SARIF); a
+skipped rule is skipped with its reason. CI systems that show test results (GitLab, Jenkins, Azure) show these.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import xml.etree.ElementTree as ET
 
 from fsdl_check.engine import Report
 from fsdl_check.model import Area, Status
+from fsdl_check.reports import scanning
 from fsdl_check.reports.common import describe_counts, location, safe
 
 # Characters XML 1.0 cannot carry at all, even escaped (control characters other than tab, LF and CR).
@@ -22,6 +24,7 @@ def clean(text: str) -> str:
 def render(report: Report) -> str:
     suites = ET.Element("testsuites", name="fsdl-check")
     totals = {"tests": 0, "failures": 0, "skipped": 0}
+    placer = scanning.Placer(report.root)
     for area in Area:
         results = [r for r in report.results if r.rule.area() is area]
         if not results:
@@ -39,6 +42,10 @@ def render(report: Report) -> str:
             case = ET.SubElement(
                 suite, "testcase", classname=f"fsdl-check.{area.prefix}", name=f"{result.code} {result.rule.title()}"
             )
+            if result.findings:  # where the first finding is, as pytest and GitLab put a test's file and line
+                first = placer.place(min(result.findings))
+                case.set("file", clean(first.path or "."))
+                case.set("line", str(max(first.line or 1, 1)))
             if result.status is Status.FAIL:
                 failure = ET.SubElement(
                     case, "failure", message=clean(describe_counts(result.findings)), type=result.severity.label
@@ -50,6 +57,7 @@ def render(report: Report) -> str:
     suites.set("errors", "0")
     suites.set("time", f"{report.duration_s:.3f}")
     for key, value in totals.items():
-        suites.set(key, str(value))
+        if key != "skipped":  # the schema has no `skipped` on testsuites (each testsuite carries its own)
+            suites.set(key, str(value))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
