@@ -71,7 +71,7 @@ def test_tp001_cruft_relative_template(make_repo: MakeRepo) -> None:
 
 def test_tp001_cookiecutter_record_with_an_absolute_folder_is_fine_even_if_given_relative(make_repo: MakeRepo) -> None:
     # fsdl-stack's cookiecutter hook records the folder made absolute; the project's setup reads that one.
-    record = {"_template": "../fsdl-stack", "_repo_dir": "/home/u/fsdl-stack/template", "_commit": ""}
+    record = {"_template": "../fsdl-stack", "_repo_dir": "/srv/fsdl-stack/template", "_commit": ""}
     assert run("TP001", make_repo({".cookiecutter.json": json.dumps(record)})) == []
     del record["_repo_dir"]
     assert [f.line for f in run("TP001", make_repo({".cookiecutter.json": json.dumps(record)}))] == [1]
@@ -152,7 +152,14 @@ def test_tp002_markers_in_a_python_string_of_a_module_that_parses_are_no_conflic
 
 
 def test_conflicts_reports_each_opener() -> None:
-    assert conflicts(COPIER_CONFLICT * 2) == [8, 8 + len(COPIER_CONFLICT)]
+    assert [a for a, _ in conflicts(COPIER_CONFLICT * 2)] == [8, 8 + len(COPIER_CONFLICT)]
+
+
+def test_tp002_a_conflict_inside_a_markdown_code_block_is_an_example(make_repo: MakeRepo) -> None:
+    example = "# Resolving\n\n```yaml\n" + COPIER_CONFLICT + "```\n\n~~~\n" + COPIER_CONFLICT + "~~~\n"
+    leftover = "````\nopen\n" + COPIER_CONFLICT.replace("lr: 0.1\n", "") + "```` and\n" + COPIER_CONFLICT
+    root = make_repo({"CONTRIBUTING.md": example, "README.md": leftover, "notes.txt": example})
+    assert [(f.path, f.line) for f in run("TP002", root)] == [("README.md", 10), ("notes.txt", 5)]
 
 
 # -- TP003 --------------------------------------------------------------------------------------------------------

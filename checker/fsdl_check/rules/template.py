@@ -199,9 +199,9 @@ def _update_command(tool: str) -> str:
 MARKER = re.compile(r"^(?P<kind><{7}|\|{7}|={7}|>{7})(?: [^\n]*)?\r?$", re.MULTILINE)
 
 
-def conflicts(text: str) -> list[int]:
-    """Offsets of the openers of complete conflicts: `<<<<<<<`, then `=======`, then `>>>>>>>`, in that order."""
-    found: list[int] = []
+def conflicts(text: str) -> list[tuple[int, int]]:
+    """(opener, closer) offsets of complete conflicts: `<<<<<<<`, then `=======`, then `>>>>>>>`, in that order."""
+    found: list[tuple[int, int]] = []
     opener: int | None = None
     separated = False
     for match in MARKER.finditer(text):
@@ -211,9 +211,28 @@ def conflicts(text: str) -> list[int]:
         elif kind == "=" and opener is not None:
             separated = True
         elif kind == ">" and opener is not None and separated:
-            found.append(opener)
+            found.append((opener, match.start()))
             opener, separated = None, False
     return found
+
+
+FENCE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})", re.MULTILINE)
+
+
+def fenced_blocks(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of Markdown fenced code blocks (an unclosed fence runs to the end)."""
+    marks = [m.start() for m in FENCE.finditer(text)]
+    pairs = [(marks[i], marks[i + 1]) for i in range(0, len(marks) - 1, 2)]
+    return pairs + ([(marks[-1], len(text))] if len(marks) % 2 else [])
+
+
+def leftover_conflicts(path: str, text: str) -> list[int]:
+    """Openers of the conflicts left in a file; in Markdown, one wholly inside a fenced code block is an example."""
+    found = conflicts(text)
+    if path.endswith((".md", ".markdown")):
+        blocks = fenced_blocks(text)
+        found = [(a, b) for a, b in found if not any(start < a and b < end for start, end in blocks)]
+    return [opener for opener, _ in found]
 
 
 class NoConflictLeftovers(Rule):
@@ -224,7 +243,8 @@ class NoConflictLeftovers(Rule):
     to a `.rej` file beside it. pre-commit's `check-merge-conflict` only looks while a git merge is in progress, so
     neither is caught on commit. A config with markers no longer parses; a README with them is published broken.
     Markers count at the start of a line, with an opener, a separator and a closer in that order (an `=======`
-    heading underline is none); a Python file that still parses holds them in a string, not as a conflict.
+    heading underline is none); a Python file that still parses holds them in a string, and a conflict wholly inside
+    a Markdown code block is an example, not a leftover (the generated project's pre-commit catches those too).
     """
 
     code, severity = "TP002", Severity.ERROR
@@ -248,7 +268,7 @@ class NoConflictLeftovers(Rule):
             text = repo.text(file.path)
             if not text or "<<<<<<<" not in text:
                 continue
-            openers = conflicts(text)
+            openers = leftover_conflicts(file.path, text)
             if openers:
                 count = len(openers)
                 many = f"{count} unresolved conflicts" if count > 1 else "an unresolved conflict"
