@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from fsdl_check.engine import Report
-from fsdl_check.model import Status
+from fsdl_check.model import Finding, Status
 from fsdl_check.parsing.dockerfile import exec_array, parse_dockerignore
 from fsdl_check.parsing.yamlfile import parse_yaml
 from fsdl_check.repo import Options, Repo, gitignore_spec
@@ -220,7 +220,8 @@ def _lines(prefix: str, lines: list[str]) -> list[str]:
     return out
 
 
-Fix = Callable[[Repo, Workspace], None]
+#: A fix: the repository as audited, the files as the fixes so far left them, the rule's findings (maybe none).
+Fix = Callable[[Repo, Workspace, list[Finding]], None]
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,7 @@ def plan(report: Report) -> Plan:
         if found.on_findings_only and not result.findings:
             continue
         try:
-            found.apply(repo, workspace)
+            found.apply(repo, workspace, result.findings)
         except Refused as exc:
             notes.append(f"{result.code}: not fixed: {exc}")
     notes.extend(workspace.notes)
@@ -342,7 +343,7 @@ def _hides_code(repo: Repo, pattern: str) -> bool:
 
 
 @fixer("VC003", "creates `.gitignore` (the template's) or appends the missing run-artifact patterns")
-def fix_gitignore(repo: Repo, workspace: Workspace) -> None:
+def fix_gitignore(repo: Repo, workspace: Workspace, findings: list[Finding]) -> None:
     current = workspace.read(".gitignore")
     if current is None:
         kept = [line for line in NEW_GITIGNORE.splitlines() if not _dropped(repo, line)]
@@ -351,9 +352,14 @@ def fix_gitignore(repo: Repo, workspace: Workspace) -> None:
     lines = current.splitlines()
     spec = gitignore_spec(lines)
     negated = gitignore_spec([line[1:] for line in lines if line.startswith("!")])
+    reported = " ".join(f.message for f in findings)
     missing: list[str] = []
     for label, probes in vcs.ARTIFACT_DIRS:
-        if any(spec.match_file(p) for p in probes) or any(negated.match_file(p) for p in probes):
+        if (
+            label not in reported
+            or any(spec.match_file(p) for p in probes)
+            or any(negated.match_file(p) for p in probes)
+        ):
             continue  # covered, or un-ignored on purpose
         missing.extend(p for p in GITIGNORE_PATTERNS[label] if not _hides_code(repo, p))
     if missing:
@@ -374,10 +380,10 @@ def _dropped(repo: Repo, line: str) -> bool:
 
 # -- tracker output in .gitignore (EX004) -----------------------------------------------------------------------
 @fixer("EX004", "appends the experiment tracker's output folders to `.gitignore` (or creates it)")
-def fix_tracker_output(repo: Repo, workspace: Workspace) -> None:
+def fix_tracker_output(repo: Repo, workspace: Workspace, findings: list[Finding]) -> None:
     current = workspace.read(".gitignore")
     if current is None:
-        fix_gitignore(repo, workspace)  # the new file lists every tracker's default output
+        fix_gitignore(repo, workspace, [])  # the new file lists every tracker's default output
         current = workspace.read(".gitignore") or ""
     spec = gitignore_spec(current.splitlines())
     use = tracking.tracker_use(repo.python, repo.yaml_files)
@@ -432,7 +438,7 @@ class _Ignores:
     "creates `.dockerignore` or appends what the build context must leave out",
     on_findings_only=False,
 )
-def fix_dockerignore(repo: Repo, workspace: Workspace) -> None:
+def fix_dockerignore(repo: Repo, workspace: Workspace, findings: list[Finding]) -> None:
     images = [d for d in containers.project_images(repo.dockerfiles) if containers.copies_whole_context(d)]
     if not images:
         return
@@ -500,7 +506,7 @@ TOP_LEVEL_KEY = re.compile(r"^[^\s#\-][^\n]*$")
 
 
 @fixer("NB002", "adds the nbstripout hook to `.pre-commit-config.yaml` (or creates the file)")
-def fix_nbstripout(repo: Repo, workspace: Workspace) -> None:
+def fix_nbstripout(repo: Repo, workspace: Workspace, findings: list[Finding]) -> None:
     path = next((p for p in (".pre-commit-config.yaml", ".pre-commit-config.yml") if workspace.exists(p)), None)
     if path is None:
         workspace.create(".pre-commit-config.yaml", NEW_PRECOMMIT, "NB002: created .pre-commit-config.yaml")
@@ -565,7 +571,7 @@ NEEDS_WRITE = re.compile(
 
 
 @fixer("GA001", "inserts `permissions: contents: read` at the top of a workflow that sets none")
-def fix_permissions(repo: Repo, workspace: Workspace) -> None:
+def fix_permissions(repo: Repo, workspace: Workspace, findings: list[Finding]) -> None:
     for workflow in repo.workflows:
         if workflow.provider != "github" or not isinstance(workflow.data, dict) or "permissions" in workflow.data:
             continue
@@ -617,7 +623,7 @@ def ecosystems(repo: Repo) -> list[tuple[str, str]]:
 
 
 @fixer("GA003", "creates `.github/dependabot.yml` for the pip, github-actions and docker dependencies found")
-def fix_dependabot(repo: Repo, workspace: Workspace) -> None:
+def fix_dependabot(repo: Repo, workspace: Workspace, findings: list[Finding]) -> None:
     if any(workspace.exists(p) for p in ci.DEPENDENCY_BOTS):
         return
     if ".gitlab-ci.yml" in repo.paths and not any(p.startswith(".github/") for p in repo.paths):
