@@ -110,35 +110,106 @@ def test_untracked_artifacts_are_not_committed(make_repo: MakeRepo) -> None:
     assert run("VC002", root) == []
 
 
+@pytest.mark.parametrize("name", ["data/train.jsonl", "data/train.tsv", "data/shard.arrow", "data/x.parquet"])
+def test_jsonl_tsv_arrow_parquet_data_are_artifacts(make_repo: MakeRepo, name: str) -> None:
+    size = 2 * 1024 * 1024 if name.endswith((".jsonl", ".tsv")) else 10
+    root = make_repo({name: "a" * size})
+    assert [f.path for f in run("VC002", root)] == [name]
+
+
+def test_small_jsonl_is_not_data_artifact(make_repo: MakeRepo) -> None:
+    assert run("VC002", make_repo({"tests/fixture.jsonl": "{}\n"})) == []
+
+
+def test_large_text_data_is_not_scanned_for_secrets(make_repo: MakeRepo) -> None:
+    token = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
+    big = make_repo({"data/rows.csv": ("x," * 600_000) + token + "\n", "small.csv": token + "\n"})
+    assert [f.path for f in run("VC005", big)] == ["small.csv"]
+
+
 # -- VC003 --------------------------------------------------------------------------------------------------------
 FULL_GITIGNORE = "mlruns/\nwandb/\nlightning_logs/\noutputs/\nmultirun/\n*.ckpt\n"
+
+
+def test_no_gitignore_names_the_full_list(make_repo: MakeRepo) -> None:
+    findings = run("VC003", make_repo({"README.md": "x"}))
+    assert where(findings) == [(".gitignore", None)]
+    assert findings[0].message == (
+        "no .gitignore; add mlruns/, wandb/, lightning_logs/, outputs/, multirun/, checkpoints (*.ckpt or checkpoints/)"
+    )
+
+
+LIGHTNING_HYDRA = (
+    "import hydra\nimport lightning as L\nimport mlflow\nimport wandb\n\n"
+    "@hydra.main(config_path='configs')\ndef main(cfg):\n    L.Trainer().fit(None)\n"
+)
 
 
 @pytest.mark.parametrize(
     ("gitignore", "message"),
     [
         (
-            None,
-            "no .gitignore; add mlruns/, wandb/, lightning_logs/, outputs/, multirun/, checkpoints (*.ckpt or "
-            "checkpoints/)",
-        ),
-        (
             "__pycache__/\nmlruns\n/wandb/\n",
-            "not ignored: lightning_logs/, outputs/, multirun/, checkpoints (*.ckpt or checkpoints/)",
+            "not ignored: lightning_logs/, outputs/, multirun/, checkpoints (*.ckpt or checkpoints/) (written by "
+            "hydra, lightning, mlflow, wandb)",
         ),
         (FULL_GITIGNORE.replace("*.ckpt", "checkpoints/").replace("multirun/\n", ""), "not ignored: multirun/"),
     ],
 )
-def test_gitignore_missing_artifact_directories(make_repo: MakeRepo, gitignore: str | None, message: str) -> None:
-    files = {"README.md": "x"} if gitignore is None else {".gitignore": gitignore}
-    findings = run("VC003", make_repo(files))
+def test_gitignore_missing_outputs_of_the_tools_in_use(make_repo: MakeRepo, gitignore: str, message: str) -> None:
+    findings = run("VC003", make_repo({".gitignore": gitignore, "train.py": LIGHTNING_HYDRA}))
     assert where(findings) == [(".gitignore", None)]
-    assert findings[0].message == message
+    assert findings[0].message.startswith(message)
 
 
 @pytest.mark.parametrize("gitignore", [FULL_GITIGNORE, FULL_GITIGNORE.replace("*.ckpt", "checkpoints/")])
 def test_gitignore_covering_artifacts(make_repo: MakeRepo, gitignore: str) -> None:
-    assert run("VC003", make_repo({".gitignore": gitignore})) == []
+    assert run("VC003", make_repo({".gitignore": gitignore, "train.py": LIGHTNING_HYDRA})) == []
+
+
+def test_gitignore_asks_only_for_tools_in_use_nanogpt_wandb_only(make_repo: MakeRepo) -> None:
+    # nanoGPT: `if wandb_log: import wandb` in train.py, *.pt ignored, no MLflow/Lightning/Hydra.
+    train = "wandb_log = False\nif wandb_log:\n    import wandb\n    wandb.init(project='owt')\n"
+    findings = run("VC003", make_repo({".gitignore": "*.pt\n", "train.py": train}))
+    assert [f.message for f in findings] == ["not ignored: wandb/ (written by wandb)"]
+
+
+def test_gitignore_without_ml_tools_passes_minimal_library(make_repo: MakeRepo) -> None:
+    assert run("VC003", make_repo({".gitignore": "__pycache__/\n", "lib.py": "import torch\n"})) == []
+
+
+def test_file_glob_does_not_ignore_a_directory(make_repo: MakeRepo) -> None:
+    root = make_repo({".gitignore": "*.log\n*.yaml\n", "run.py": "import hydra\n@hydra.main()\ndef f(c): ...\n"})
+    assert [f.message for f in run("VC003", root)] == ["not ignored: outputs/, multirun/ (written by hydra)"]
+
+
+def test_ignored_parent_and_relocated_outputs_pass_lightning_hydra_template(make_repo: MakeRepo) -> None:
+    # lightning-hydra-template: Hydra's run dir, Lightning's default_root_dir and the WandbLogger's save_dir all
+    # point under ${paths.log_dir} = logs/, which .gitignore ignores.
+    files = {
+        ".gitignore": "/logs/\n",
+        "src/train.py": LIGHTNING_HYDRA.replace("import mlflow\n", ""),
+        "configs/hydra/default.yaml": "run:\n  dir: ${paths.log_dir}/runs\n",
+        "configs/trainer/default.yaml": "default_root_dir: ${paths.output_dir}\n",
+        "configs/logger/wandb.yaml": "wandb:\n  _target_: lightning.pytorch.loggers.wandb.WandbLogger\n"
+        "  save_dir: ${paths.output_dir}\n",
+    }
+    assert run("VC003", make_repo(files)) == []
+
+
+def test_optional_integration_import_is_not_use_trl_mlflow(make_repo: MakeRepo) -> None:
+    # trl/extras/profiling.py: `if is_mlflow_available(): import mlflow`; detectron2: hydra imported in a helper.
+    code = "if is_mlflow_available():\n    import mlflow\n\ndef parse():\n    from hydra.core import x\n"
+    assert run("VC003", make_repo({".gitignore": "x/\n", "lib/profiling.py": code})) == []
+
+
+def test_mlflow_sqlite_store_still_writes_mlruns_mlops_zoomcamp(make_repo: MakeRepo) -> None:
+    code = "import mlflow\nmlflow.set_tracking_uri('sqlite:///mlflow.db')\n"
+    assert [f.message for f in run("VC003", make_repo({".gitignore": "x/\n", "train.py": code}))] == [
+        "not ignored: mlruns/ (written by mlflow)"
+    ]
+    moved = "import mlflow\nmlflow.set_tracking_uri('http://mlflow:5000')\n"
+    assert run("VC003", make_repo({".gitignore": "x/\n", "train.py": moved})) == []
 
 
 # -- VC004 --------------------------------------------------------------------------------------------------------

@@ -27,8 +27,10 @@ MB = 1024 * 1024
 LFS_POINTER = "version https://git-lfs.github.com/spec/v1"
 ARTIFACT_SUFFIXES = frozenset({
     ".pt", ".pth", ".ckpt", ".safetensors", ".onnx", ".h5", ".hdf5", ".pkl", ".pickle", ".joblib", ".npy", ".npz",
-    ".parquet", ".feather", ".tfrecord", ".bin", ".pb", ".tflite", ".mlmodel",
+    ".parquet", ".feather", ".tfrecord", ".bin", ".pb", ".tflite", ".mlmodel", ".arrow",
 })  # fmt: skip
+#: Text data formats: data (VC002) only when large, and never worth a secret scan when large (VC005).
+TEXT_DATA_SUFFIXES = frozenset({".csv", ".tsv", ".jsonl", ".ndjson"})
 LARGE_CSV_BYTES = 1 * MB
 #: Never read when scanning for secrets: binary formats, media, archives, model files.
 BINARY_SUFFIXES = ARTIFACT_SUFFIXES | {
@@ -134,6 +136,8 @@ def committed(files: list[RepoFile], git: bool) -> Iterator[RepoFile]:
 
 def scannable(file: RepoFile) -> bool:
     """Whether a secret or path scan should read this file (not a link, binary format or lock file)."""
+    if file.suffix in TEXT_DATA_SUFFIXES and file.size > LARGE_CSV_BYTES:
+        return False  # megabytes of rows: scanning them costs a third of a run and finds sample data, not secrets
     return not file.symlink and file.suffix not in BINARY_SUFFIXES and file.name not in LOCK_FILES
 
 
@@ -174,7 +178,7 @@ class ArtifactOutsideLfs(Rule):
         candidates = [
             f
             for f in committed(repo.files, repo.git)
-            if f.suffix in ARTIFACT_SUFFIXES or (f.suffix == ".csv" and f.size > LARGE_CSV_BYTES)
+            if f.suffix in ARTIFACT_SUFFIXES or (f.suffix in TEXT_DATA_SUFFIXES and f.size > LARGE_CSV_BYTES)
         ]
         if not candidates:
             return
@@ -245,36 +249,139 @@ def _out_paths(outs: Any, base: str) -> Iterator[str]:
         yield posixpath.normpath(posixpath.join(base, path)).rstrip("/")
 
 
-#: What VC003 expects `.gitignore` to cover, as (label, probe paths: any one ignored is enough).
+#: What VC003 expects `.gitignore` to cover, as (label, probe paths: any one ignored is enough). Directories are
+#: probed as directories (a trailing slash), so a file glob such as `*.log` does not count as ignoring one.
 ARTIFACT_DIRS = (
-    ("mlruns/", ("mlruns/0/meta.yaml",)),
-    ("wandb/", ("wandb/run-1/files",)),
-    ("lightning_logs/", ("lightning_logs/version_0/metrics.csv",)),
-    ("outputs/", ("outputs/2024-01-01/run.log",)),
-    ("multirun/", ("multirun/2024-01-01/run.log",)),
-    ("checkpoints (*.ckpt or checkpoints/)", ("model.ckpt", "checkpoints/last.ckpt")),
+    ("mlruns/", ("mlruns/", "mlruns/0/")),
+    ("wandb/", ("wandb/", "wandb/run-1/")),
+    ("lightning_logs/", ("lightning_logs/", "lightning_logs/version_0/")),
+    ("outputs/", ("outputs/", "outputs/2024-01-01/")),
+    ("multirun/", ("multirun/", "multirun/2024-01-01/")),
+    ("checkpoints (*.ckpt or checkpoints/)", ("model.ckpt", "checkpoints/")),
 )
+#: Tool -> the labels of ARTIFACT_DIRS it writes by default, and the words that, anywhere in the code or the YAML
+#: configuration, say its output is sent elsewhere (then the default directory is not asked for).
+ARTIFACT_TOOLS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "mlflow": (("mlruns/",), ("tracking_uri", "MLFLOW_TRACKING_URI", "set_tracking_uri")),
+    "wandb": (("wandb/",), ("WANDB_DIR",)),
+    "lightning": (
+        ("lightning_logs/", "checkpoints (*.ckpt or checkpoints/)"),
+        ("default_root_dir",),
+    ),
+    "hydra": (("outputs/", "multirun/"), ("hydra.run.dir",)),
+}
+#: Tool -> the top-level modules whose import means the code runs it.
+TOOL_MODULES = {
+    "mlflow": ("mlflow",),
+    "wandb": ("wandb",),
+    "lightning": ("lightning", "pytorch_lightning"),
+    "hydra": ("hydra",),
+}
+TOOL_IMPORT = re.compile(r"^([ \t]*)(?:import|from)[ \t]+(mlflow|wandb|lightning|pytorch_lightning|hydra)\b", re.M)
+
+
+def optional_import(lines: list[str], number: int, indent: int) -> bool:
+    """Whether the import on line `number` (0-based) sits in a function (a lazy import: hydra's override parser in a
+    helper) or under an `is_x_available()` guard (an optional integration a library offers its users). An import
+    under a plain `if`/`try` at module level (`if wandb_log: import wandb`) is the script using the tool."""
+    for line in reversed(lines[:number]):
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        depth = len(line) - len(stripped)
+        if depth < indent:
+            if stripped.startswith(("def ", "async def ")) or "available(" in stripped:
+                return True
+            indent = depth
+            if depth == 0:
+                return False
+    return False
+
+
+def tool_imports(text: str) -> set[str]:
+    """Tools a module imports at module level (see `optional_import`)."""
+    found: set[str] = set()
+    lines = text.splitlines()
+    for match in TOOL_IMPORT.finditer(text):
+        name = match.group(2)
+        tool = next(t for t, modules in TOOL_MODULES.items() if name in modules)
+        if tool in found:
+            continue
+        number = text.count("\n", 0, match.start())
+        if not optional_import(lines, number, len(match.group(1))):
+            found.add(tool)
+    return found
+
+
+def artifact_tools(repo: Repo) -> dict[str, bool]:
+    """Tools whose run output lands in the working tree, -> whether the repository relocates it (see ARTIFACT_TOOLS)."""
+    from fsdl_check.kind import is_auxiliary
+    from fsdl_check.rules.tracking import LOGGER_CLASSES
+
+    used: set[str] = set()
+    for module in repo.python:
+        if not module.parsed or is_auxiliary(module.path):
+            continue
+        used |= tool_imports(module.text)
+        for call in module.calls_named(*LOGGER_CLASSES):  # Lightning's WandbLogger writes wandb/, and so on
+            if LOGGER_CLASSES[call.last] in ARTIFACT_TOOLS:
+                used.add(LOGGER_CLASSES[call.last])
+    if "hydra" in used and not any("hydra.main" in m.text for m in repo.python):
+        used.discard("hydra")  # only `@hydra.main` writes outputs/; the compose API does not
+    texts = [m.text for m in repo.python] + [d.text for d in repo.yaml_files]
+    relocated = {tool: any(w in t for t in texts for w in ARTIFACT_TOOLS[tool][1]) for tool in used}
+    if relocated.get("mlflow") and any("sqlite:///" in t for t in texts):
+        relocated["mlflow"] = False  # a SQLite backend store keeps the artifacts in ./mlruns all the same
+    if "wandb" in used and any("WandbLogger" in t and "save_dir" in t for t in texts):
+        relocated["wandb"] = True  # a Lightning WandbLogger configured with its own save_dir
+    if "hydra" in used and any(_hydra_run_dir(d.path, d.first) for d in repo.yaml_files):
+        relocated["hydra"] = True
+    return relocated
+
+
+def _hydra_run_dir(path: str, doc: Any) -> bool:
+    """Whether a YAML config sets Hydra's run directory (`hydra: {run: {dir: ...}}`, or `run: {dir: ...}` in the
+    `hydra/` config group)."""
+    if not isinstance(doc, dict):
+        return False
+    if "/hydra/" in "/" + path or isinstance(doc.get("hydra"), dict):
+        section = doc.get("hydra", doc) if isinstance(doc.get("hydra"), dict) else doc
+        run = section.get("run")
+        return isinstance(run, dict) and isinstance(run.get("dir"), str)
+    return False
 
 
 class GitignoreArtifacts(Rule):
-    """`.gitignore` covers ML run artifacts (mlruns, wandb, lightning_logs, outputs, checkpoints)
+    """`.gitignore` covers the run output of the ML tools the repository uses (mlruns, wandb, lightning_logs, ...)
 
     Every training run writes tracker stores, logs and checkpoints into the working tree. Unless `.gitignore`
-    names them, one `git add .` commits gigabytes of run output and, with it, whatever the tracker stored. The
-    generated project's `.gitignore` lists them all.
+    names them, one `git add .` commits gigabytes of run output and, with it, whatever the tracker stored. The rule
+    asks only about the tools the code uses: MLflow -> `mlruns/`, W&B -> `wandb/`, Lightning -> `lightning_logs/`
+    and `*.ckpt`, Hydra -> `outputs/` and `multirun/`; a tool whose output the repository sends elsewhere (an MLflow
+    tracking URI, Lightning's `default_root_dir`, Hydra's `hydra.run.dir`, `WANDB_DIR`) is not asked about. An
+    ignored parent directory counts; a file glob such as `*.log` does not ignore a directory. Without any
+    `.gitignore`, it names the full list. The generated project's `.gitignore` lists them all.
     """
 
     code, severity = "VC003", Severity.INFO
     fix = "Add the missing entries to `.gitignore`; see the template's `.gitignore`."
     template_file = ".gitignore"
-    example = "# .gitignore\n__pycache__/\n# (no mlruns/, wandb/, lightning_logs/, outputs/, *.ckpt)"
+    example = "# .gitignore (the code imports wandb)\n__pycache__/\n# (no wandb/)"
 
     def check(self, repo: Repo) -> Iterator[Finding]:
-        missing = [label for label, probes in ARTIFACT_DIRS if not any(repo.ignores(p) for p in probes)]
         if ".gitignore" not in repo.paths:
-            yield self.finding(".gitignore", None, f"no .gitignore; add {', '.join(missing)}")
-        elif missing:
-            yield self.finding(".gitignore", None, f"not ignored: {', '.join(missing)}")
+            yield self.finding(
+                ".gitignore", None, f"no .gitignore; add {', '.join(label for label, _ in ARTIFACT_DIRS)}"
+            )
+            return
+        tools = artifact_tools(repo)
+        wanted = {label for tool, moved in tools.items() if not moved for label in ARTIFACT_TOOLS[tool][0]}
+        missing = [
+            label for label, probes in ARTIFACT_DIRS if label in wanted and not any(repo.ignores(p) for p in probes)
+        ]
+        if missing:
+            users = ", ".join(sorted(t for t, moved in tools.items() if not moved))
+            yield self.finding(".gitignore", None, f"not ignored: {', '.join(missing)} (written by {users})")
 
 
 class CredentialFile(Rule):
