@@ -88,7 +88,8 @@ def dotted_name(node: ast.AST) -> str | None:
 
 
 def fully_annotated(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> bool:
-    """Whether every parameter (but a method's `self`/`cls`) and the return carry an annotation."""
+    """Whether every named parameter (but a method's `self`/`cls`) and the return carry an annotation. `*args` and
+    `**kwargs` need none: they are most often passed through to another callable that types them."""
     if function.returns is None:
         return False
     args = function.args
@@ -96,7 +97,6 @@ def fully_annotated(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bo
     static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
     if method and not static and params and params[0].arg in ("self", "cls", "mcs", "metacls"):
         params = params[1:]
-    params += [a for a in (args.vararg, args.kwarg) if a is not None]
     return all(p.annotation is not None for p in params)
 
 

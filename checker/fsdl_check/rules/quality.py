@@ -254,7 +254,17 @@ class PythonParses(Rule):
                 yield self.finding(module.path, module.error_line, f"does not parse: {module.error}")
 
 
-_NOT_LIBRARY_DIRS = {"tests", "test", "docs", "doc", "examples", "example"}
+#: Directories not counted: tests, docs, examples, and vendored copies of other projects' code.
+_NOT_LIBRARY_DIRS = {
+    "tests", "test", "docs", "doc", "examples", "example", "vendor", "_vendor", "third_party", "thirdparty",
+    "dependencies",
+}  # fmt: skip
+
+
+#: Methods whose signature a framework fixes (`nn.Module.forward`): not counted as the project's own API.
+FRAMEWORK_OVERRIDES = frozenset({"forward", "training_step", "validation_step", "test_step", "predict_step"})
+#: Files named in QA007's one finding.
+WORST_FILES = 5
 
 
 def _counts_for_hints(path: str) -> bool:
@@ -271,9 +281,10 @@ class TypeHintShare(Rule):
     """Public functions carry full type hints
 
     Type hints are what let the type checker see through training code, and the cheapest documentation a reader
-    of a model or data module gets. Each library file where fewer than the configured share (80% by default,
-    `type-hint-share`) of public functions and methods annotate every parameter and the return is reported;
-    tests, docs and examples are not counted.
+    of a model or data module gets. One repository-level finding gives the share of public functions and methods
+    that annotate every named parameter and the return, when it is below the configured share (80% by default,
+    `type-hint-share`), with the least annotated files. Tests, docs and examples are not counted, nor `forward`
+    (and Lightning `*_step`) overrides, whose signature the framework sets; `*args`/`**kwargs` need no hints.
     """
 
     code, severity = "QA007", Severity.INFO
@@ -286,18 +297,25 @@ class TypeHintShare(Rule):
 
     def check(self, python: list[PythonModule], repo: Repo) -> Iterator[Finding]:
         threshold = repo.options.type_hint_share
+        per_file: list[tuple[int, int, str]] = []  # (unannotated, public, path)
         for module in python:
             if not module.parsed or not _counts_for_hints(module.path):
                 continue
-            functions = module.public_functions  # module-level ones and methods of public classes
-            if not functions:
-                continue
-            missing = [f for f in functions if not f.annotated]
-            annotated = len(functions) - len(missing)
-            if missing and annotated / len(functions) < threshold:
-                first = missing[0]
-                message = (
-                    f"{annotated} of {len(functions)} public functions have full type hints "
-                    f"({annotated / len(functions):.0%}, below {threshold:.0%}); first without: '{first.name}'"
-                )
-                yield self.finding(module.path, first.line, message)
+            # module-level functions and methods of public classes; `forward` overrides keep nn.Module's signature
+            functions = [f for f in module.public_functions if not (f.method and f.name in FRAMEWORK_OVERRIDES)]
+            if functions:
+                missing = sum(1 for f in functions if not f.annotated)
+                per_file.append((missing, len(functions), module.path))
+        total = sum(n for _, n, _ in per_file)
+        annotated = total - sum(m for m, _, _ in per_file)
+        if not total or annotated / total >= threshold:
+            return
+        worst = sorted((f for f in per_file if f[0]), key=lambda f: (-f[0], f[2]))
+        listed = ", ".join(f"{path} ({n - m} of {n})" for m, n, path in worst[:WORST_FILES])
+        more = f" and {len(worst) - WORST_FILES} more" if len(worst) > WORST_FILES else ""
+        yield self.finding(
+            ".",
+            None,
+            f"{annotated} of {total} public functions in {len(per_file)} files have full type hints "
+            f"({annotated / total:.0%}, below {threshold:.0%}); least annotated: {listed}{more}",
+        )
