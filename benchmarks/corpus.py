@@ -55,8 +55,9 @@ def load_expected(areas: set[str] | None) -> dict[str, dict[str, str]]:
     return verdicts
 
 
-def audit(checkout: Path) -> dict[str, list[str]]:
-    """rule -> messages of its findings on one checkout (an empty list: the rule ran and passed or was skipped)."""
+def audit(checkout: Path) -> tuple[dict[str, list[str]], str]:
+    """rule -> messages of its findings on one checkout (an empty list: the rule ran and passed or was skipped),
+    and the project kind it detected."""
     done = subprocess.run(
         [sys.executable, "-m", "fsdl_check", str(checkout), "--format", "json", "--exit-zero", "--no-cache"],
         capture_output=True,
@@ -66,7 +67,8 @@ def audit(checkout: Path) -> dict[str, list[str]]:
     if done.returncode != 0:
         raise SystemExit(f"fsdl-check failed on {checkout}: {done.stderr.strip().splitlines()[-1:]}")
     report = json.loads(done.stdout)
-    return {rule["code"]: [f["message"] for f in rule["findings"]] for rule in report["rules"]}
+    findings = {rule["code"]: [f["message"] for f in rule["findings"]] for rule in report["rules"]}
+    return findings, str(report["project_kind"])
 
 
 def fmt(value: float | None) -> str:
@@ -87,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     expected = load_expected(areas)
     scores: dict[str, Score] = {}
     wrong: list[str] = []
+    kinds = tomllib.loads((CORPUS / "expected" / "kind.toml").read_text(encoding="utf-8"))
+    kind_right = kind_scored = 0
     for repo in sorted(expected):
         if args.repo and repo not in args.repo:
             continue
@@ -94,7 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not checkout.is_dir():
             print(f"note: no checkout of {repo} in {args.dir}, skipped", file=sys.stderr)
             continue
-        found = audit(checkout)
+        found, kind = audit(checkout)
+        if repo in kinds:
+            kind_right += kind == kinds[repo]
+            kind_scored += 1
+            if kind != kinds[repo]:
+                wrong.append(f"KIND {repo}: {kind}, expected {kinds[repo]}")
         for rule, verdict in sorted(expected[repo].items()):
             messages = found.get(rule, [])
             score = scores.setdefault(rule, Score())
@@ -116,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     fp = sum(len(s.fp) for s in scores.values())
     fn = sum(len(s.fn) for s in scores.values())
     print(f"{'all':6} {fmt(tp / (tp + fp) if tp + fp else None):>5} {fmt(tp / (tp + fn) if tp + fn else None):>6}")
+    if kind_scored:
+        print(f"project kind: {kind_right} of {kind_scored} as expected")
     if args.show:
         print("\n".join(wrong))
     return 0
