@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    command = list(sys.argv[1:] if argv is None else argv)
+    if command and command[0] == "adopt":  # a subcommand with its own options (and copier as an optional dependency)
+        from fsdl_check import adopt
+
+        return adopt.main(command[1:])
     try:
         return _run(build_parser().parse_args(argv))
     except SystemExit as exc:  # --help and --version end this way
