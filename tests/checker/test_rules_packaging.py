@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fsdl_check.model import Finding
+from fsdl_check.model import Finding, ProjectKind, Severity
 from fsdl_check.testing import run_rule as run
 
 MakeRepo = Callable[..., Path]
@@ -43,6 +43,26 @@ def test_pk001_fires(
 
 def test_pk001_passes_with_project_and_build_system(make_repo: MakeRepo) -> None:
     assert run("PK001", make_repo({"pyproject.toml": BUILD + PROJECT})) == []
+
+
+def test_pk001_setup_py_that_packages_passes_detectron2(make_repo: MakeRepo) -> None:
+    setup = "from setuptools import setup, find_packages\n\nsetup(name='detectron2', packages=find_packages())\n"
+    assert run("PK001", make_repo({"setup.py": setup, "pyproject.toml": "[tool.black]\nline-length = 100\n"})) == []
+
+
+def test_pk001_tool_config_only_pyproject_is_one_finding_made_with_ml(make_repo: MakeRepo) -> None:
+    findings = run("PK001", make_repo({"pyproject.toml": "[tool.ruff]\nline-length = 150\n"}))
+    assert [f.message for f in findings] == [
+        "pyproject.toml holds only tool configuration: no [project] table (PEP 621) and no [build-system]"
+    ]
+
+
+def test_pk001_is_a_warning_not_an_error_on_scripts_nanogpt(make_repo: MakeRepo) -> None:
+    root = make_repo({"train.py": "print('train')\n"})
+    [script] = run("PK001", root, project_kind=ProjectKind.TRAINING)
+    assert script.severity is Severity.WARNING
+    [library] = run("PK001", root, project_kind=ProjectKind.LIBRARY)
+    assert library.severity is Severity.ERROR
 
 
 # -- PK002 --------------------------------------------------------------------------------------------------------
@@ -151,6 +171,26 @@ def test_pk003_passes_with_fully_pinned_requirements(make_repo: MakeRepo) -> Non
         {"pyproject.toml": DEPS, "requirements.txt": "torch==2.3.1 \\\n    --hash=sha256:abc\nnumpy==1.26.4\n"}
     )
     assert run("PK003", root) == []
+
+
+def test_pk003_unpinned_requirements_txt_not_hidden_by_a_pinned_extra_file(make_repo: MakeRepo) -> None:
+    files = {"requirements.txt": "torch>=2.0\n", "requirements-docs-extra.txt": "sphinx==7.2.6\n", "x.py": ""}
+    files["requirements/base.txt"] = "numpy==1.26.4\n"
+    assert where(run("PK003", make_repo(files))) == [("requirements.txt", 1)]
+
+
+def test_pk003_empty_uv_lock_does_not_pass(make_repo: MakeRepo) -> None:
+    assert where(run("PK003", make_repo({"pyproject.toml": DEPS, "uv.lock": "\n"}))) == [("pyproject.toml", None)]
+
+
+def test_pk003_pip_tools_input_beside_its_compiled_file_and_extras_pins_fsdl_text_recognizer(
+    make_repo: MakeRepo,
+) -> None:
+    files = {
+        "requirements/prod.in": "torch\nmarkdown-it-py[linkify]\n",
+        "requirements/prod.txt": "torch==2.0.1\nmarkdown-it-py[linkify,plugins]==2.1.0\n",
+    }
+    assert run("PK003", make_repo(files)) == []
 
 
 # -- PK004 --------------------------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ class Requirement:
     @property
     def pinned(self) -> bool:
         """Exactly one version (``==`` or ``===``, no wildcard), or a direct reference with a hash."""
-        return bool(re.search(r"===?\s*[^*,;\s]+(\s|;|$)", self.spec)) and "," not in self.spec.split(";")[0]
+        spec = re.sub(r"^\s*\[[^\]]*\]", "", self.spec)  # extras (`pkg[a,b]==1.0`) are not a second specifier
+        return bool(re.search(r"===?\s*[^*,;\s]+(\s|;|$)", spec)) and "," not in spec.split(";")[0]
 
 
 @dataclass(frozen=True)

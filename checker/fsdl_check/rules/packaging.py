@@ -7,10 +7,10 @@ import configparser
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fsdl_check.model import Finding, Rule, Severity
+from fsdl_check.model import Finding, ProjectKind, Rule, Severity
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.requirements import RequirementsFile
 from fsdl_check.parsing.tomlfile import TomlDoc
@@ -92,9 +92,18 @@ class ProjectTable(Rule):
     example = '[tool.poetry]\nname = "trainer"\n\n[tool.poetry.dependencies]\ntorch = "^2.3"'
     template_file = "pyproject.toml"
 
-    def check(self, pyproject: TomlDoc | None) -> Iterator[Finding]:
+    def check(self, pyproject: TomlDoc | None, repo: Repo) -> Iterator[Finding]:
+        for finding in self._problems(pyproject, repo):
+            if repo.kind is not ProjectKind.LIBRARY and finding.severity is Severity.ERROR:
+                # scripts, an example collection or a course: not being installable is worth saying, not an error
+                finding = replace(finding, severity=Severity.WARNING)
+            yield finding
+
+    def _problems(self, pyproject: TomlDoc | None, repo: Repo) -> Iterator[Finding]:
+        if _setup_py_packages(repo):
+            return  # setuptools' setup() does the packaging: an installable project, with or without pyproject.toml
         if pyproject is None:
-            yield self.finding("pyproject.toml", None, "no pyproject.toml; declare the project in [project]")
+            yield self.finding("pyproject.toml", None, "no pyproject.toml or setup.py: the code cannot be installed")
             return
         if pyproject.error:
             unreadable = pyproject.error.startswith("cannot read")  # FC002 says why
@@ -102,16 +111,34 @@ class ProjectTable(Rule):
             yield self.finding("pyproject.toml", pyproject.error_line, f"pyproject.toml {problem}")
             return
         project = _project(pyproject)
+        build = isinstance(pyproject.get("build-system"), dict)
         if project is None:
             if isinstance(pyproject.get("tool.poetry"), dict):
                 message = "project metadata only in Poetry's [tool.poetry]; declare it in [project] (Poetry 2 reads it)"
+                if not build:
+                    message += " and name the build backend in [build-system]"
                 yield self.finding("pyproject.toml", header_line(pyproject, "tool.poetry"), message)
+            elif not build:
+                yield self.finding(
+                    "pyproject.toml",
+                    None,
+                    "pyproject.toml holds only tool configuration: no [project] table (PEP 621) and no [build-system]",
+                )
             else:
                 yield self.finding("pyproject.toml", None, "no [project] table (PEP 621)")
-        elif not isinstance(project.get("name"), str) or not project["name"].strip():
+            return
+        if not isinstance(project.get("name"), str) or not project["name"].strip():
             yield self.finding("pyproject.toml", header_line(pyproject, "project"), "[project] has no name")
-        if not isinstance(pyproject.get("build-system"), dict):
+        if not build:
             yield self.finding("pyproject.toml", None, "no [build-system] table; name the build backend")
+
+
+def _setup_py_packages(repo: Repo) -> bool:
+    """Whether a root setup.py calls setuptools' (or distutils') `setup()` (read as text: never executed)."""
+    if "setup.py" not in repo.paths:
+        return False
+    text = repo.text("setup.py") or ""
+    return re.search(r"^\s*(?:setuptools\.)?setup\(", text, re.M) is not None and "import" in text
 
 
 # -- PK002 -------------------------------------------------------------------------------------------------------------
@@ -296,9 +323,17 @@ class LockFile(Rule):
     template_file = "Makefile"
 
     def check(self, requirements: list[RequirementsFile], repo: Repo) -> Iterator[Finding]:
-        if repo.glob(*LOCK_FILES):
-            return
-        if any(r.fully_pinned for r in requirements if "doc" not in posixpath.basename(r.path)):
+        if any((repo.text(f.path) or "").strip() for f in repo.glob(*LOCK_FILES)):
+            return  # an empty lock file locks nothing
+        compiled = {r.path for r in requirements if r.path.endswith(".txt")}
+        # pip-tools: a `.in` file next to its compiled `.txt` is the input, unpinned by design
+        requirements = [r for r in requirements if not (r.path.endswith(".in") and r.path[:-3] + ".txt" in compiled)]
+        runtime = [r for r in requirements if r.requirements and _RUNTIME_REQUIREMENTS.match(r.path)]
+        if runtime:
+            # every file that installs the runtime must be pinned: a pinned extra file hides nothing
+            if all(r.fully_pinned for r in runtime):
+                return
+        elif any(r.fully_pinned for r in requirements if "doc" not in posixpath.basename(r.path)):
             return
         unpinned = [r for r in requirements if r.requirements and not r.fully_pinned]
         unpinned.sort(key=lambda r: (not _RUNTIME_REQUIREMENTS.match(r.path), r.path))
