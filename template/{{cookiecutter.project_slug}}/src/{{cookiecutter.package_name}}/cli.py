@@ -150,6 +150,12 @@ class TrainCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         """The trainer; a setting Lightning rejects (an unknown strategy, say) is a one-line error."""
+        configured = self._get(self.config_init, "trainer", default={})
+        if SLURMEnvironment.detect() and not configured.get("plugins"):
+            # The job script requeues (launch/slurm/) once every process has saved. Lightning's own requeue
+            # would save on rank zero only, into a checkpoint of its own. (Given here, not as a default, so
+            # that it stays out of the config, whose digest names the run to resume.)
+            kwargs["plugins"] = [SLURMEnvironment(auto_requeue=False)]
         try:
             return super().instantiate_trainer(**kwargs)
         except (MisconfigurationException, ValueError) as error:
@@ -220,11 +226,6 @@ def run_cli(args: ArgsType = None) -> TrainCLI:
     # The training sampler resumes mid-epoch from the data module's saved position (data.py); Lightning's
     # check for resumable data loaders does not look there, and would warn for nothing.
     warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch")
-    defaults: dict[str, Any] = {"callbacks": [PreemptionCheckpoint(tracking.resume_arguments)]}
-    if SLURMEnvironment.detect():
-        # The job script requeues (launch/slurm/) once every process has saved. Lightning's own requeue
-        # would save on rank zero only, into a checkpoint of its own, and take the signal after training.
-        defaults["plugins"] = [SLURMEnvironment(auto_requeue=False)]
     return TrainCLI(
         Classifier,
         ClassificationData,
@@ -232,7 +233,7 @@ def run_cli(args: ArgsType = None) -> TrainCLI:
         seed_everything_default=42,
         save_config_callback=tracking.RunConfigLogger,
         save_config_kwargs=tracking.SAVE_CONFIG_KWARGS,
-        trainer_defaults=defaults,
+        trainer_defaults={"callbacks": [PreemptionCheckpoint(tracking.resume_arguments)]},
         # The model's own options choose the optimizer and schedule; Lightning's generic --optimizer
         # would silently replace them (and ignore --model.lr).
         auto_configure_optimizers=False,
