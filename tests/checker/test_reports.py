@@ -60,7 +60,9 @@ def test_json_report_matches_its_schema(report: Report) -> None:
 
 def test_json_report_lists_every_rule_with_status_and_reason(report: Report) -> None:
     data = json.loads(render(report, "json"))
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
+    by_rule = [f for rule in data["rules"] for f in rule["findings"]]
+    assert sorted(data["findings"], key=json.dumps) == sorted(by_rule, key=json.dumps)  # the same, in one list
     assert data["tool"] == {"name": "fsdl-check", "version": report.version}
     assert data["project_kind"] == "library"
     assert data["files"] == 5

@@ -14,7 +14,7 @@ from fsdl_check.engine import Report, RuleResult
 from fsdl_check.model import Finding, Status
 from fsdl_check.reports.common import safe, severity_counts
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def render(report: Report) -> str:
@@ -59,6 +59,8 @@ def as_dict(report: Report) -> dict[str, Any]:
             ],
         },
         "rules": [_rule(r) for r in report.results],
+        # Since 1.1: the unsuppressed findings of every rule in one list, for consumers that only count or list.
+        "findings": [finding_dict(f) for f in findings],
     }
 
 
