@@ -85,6 +85,7 @@ class _AliasBomb(yaml.YAMLError):
 def _node_size(root: yaml.Node) -> int:
     """How many nodes the document holds with every alias expanded (capped just past the limit)."""
     sizes: dict[int, int] = {}
+    entered: set[int] = set()  # collections whose children are being sized: meeting one again is a cycle
     # Iterative post-order walk: nesting depth is the file's to choose, Python's stack is not.
     stack: list[tuple[yaml.Node, list[yaml.Node] | None]] = [(root, None)]
     while stack:
@@ -94,9 +95,12 @@ def _node_size(root: yaml.Node) -> int:
             continue
         if id(node) in sizes:
             continue
+        if id(node) in entered:  # an alias to an enclosing node (`a: &x [*x]`): it expands without end
+            return MAX_EXPANDED_NODES + 1
         if isinstance(node, yaml.ScalarNode):
             sizes[id(node)] = 1
             continue
+        entered.add(id(node))
         kids = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else list(node.value)
         stack.append((node, kids))
         stack.extend([(c, None) for c in kids if id(c) not in sizes])
