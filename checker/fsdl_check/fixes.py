@@ -387,21 +387,10 @@ def fix_tracker_output(repo: Repo, workspace: Workspace, findings: list[Finding]
         current = workspace.read(".gitignore") or ""
     spec = gitignore_spec(current.splitlines())
     use = tracking.tracker_use(repo.python, repo.yaml_files)
-    missing: list[str] = []
-    for tracker in sorted(use.trackers):
-        if tracker in use.locations:
-            for path in sorted(use.locations[tracker]):
-                is_file = posixpath.splitext(path)[1] != ""
-                if not spec.match_file(path if is_file else path + "/run/data"):
-                    missing.append(path if is_file else path + "/")
-        elif tracker == "tensorboard" and tracker not in use.configured:
-            if not any(spec.match_file(d + "version_0/events.out.tfevents") for d in tracking.TENSORBOARD_DEFAULTS):
-                writer = any(m.imports_any("torch.utils.tensorboard", "tensorboardX") for m in repo.python)
-                missing.append("runs/" if writer else "lightning_logs/")
-        elif tracker not in use.configured:
-            missing.extend(
-                label for label, probe in tracking.DEFAULT_OUTPUT.get(tracker, ()) if not spec.match_file(probe)
-            )
+    missing = tracking.unignored_tracker_output(use, spec.match_file)
+    if tracking.TENSORBOARD_EITHER in missing:  # the folder the code writes to: a SummaryWriter's, or Lightning's
+        writer = any(m.imports_any("torch.utils.tensorboard", "tensorboardX") for m in repo.python)
+        missing[missing.index(tracking.TENSORBOARD_EITHER)] = "runs/" if writer else "lightning_logs/"
     missing = [p for p in dict.fromkeys(missing) if not _hides_code(repo, p)]
     if missing:
         workspace.append(

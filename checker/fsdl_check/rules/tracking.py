@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,6 +127,32 @@ def tracker_use(python: list[PythonModule], yaml_files: list[YamlDoc]) -> Tracke
             for data in doc.documents:
                 _config_trackers(data, use)
     return use
+
+
+#: What :func:`unignored_tracker_output` names for TensorBoard at its defaults: either folder would do.
+TENSORBOARD_EITHER = " or ".join(TENSORBOARD_DEFAULTS)
+
+
+def unignored_tracker_output(use: TrackerUse, ignores: Callable[[str], bool]) -> list[str]:
+    """The tracker output folders and store files in use that ``ignores`` (a path test) does not cover.
+
+    Shared by EX004 and its fix, which tests a ``.gitignore`` it is about to write instead of the repository's.
+    """
+    missing: list[str] = []
+    for tracker in sorted(use.trackers):
+        if tracker in use.locations:
+            for path in sorted(use.locations[tracker]):
+                is_file = posixpath.splitext(path)[1] != ""
+                if not ignores(path if is_file else path + "/run/data"):
+                    missing.append(path if is_file else path + "/")
+        elif tracker in use.configured:
+            continue  # written where a variable or a config interpolation says: not checkable here
+        elif tracker == "tensorboard":
+            if not any(ignores(d + "version_0/events.out.tfevents") for d in TENSORBOARD_DEFAULTS):
+                missing.append(TENSORBOARD_EITHER)
+        else:
+            missing.extend(label for label, probe in DEFAULT_OUTPUT.get(tracker, ()) if not ignores(probe))
+    return missing
 
 
 def _config_trackers(node: Any, use: TrackerUse, depth: int = 0) -> None:
@@ -356,21 +382,7 @@ class TrackerOutputIgnored(Rule):
     example = "# .gitignore without mlruns/ while the code calls mlflow.start_run()"
 
     def check(self, repo: Repo, python: list[PythonModule], yaml_files: list[YamlDoc]) -> Iterator[Finding]:
-        use = tracker_use(python, yaml_files)
-        missing: list[str] = []
-        for tracker in sorted(use.trackers):
-            if tracker in use.locations:
-                for path in sorted(use.locations[tracker]):
-                    is_file = posixpath.splitext(path)[1] != ""
-                    if not repo.ignores(path if is_file else path + "/run/data"):
-                        missing.append(path if is_file else path + "/")
-            elif tracker in use.configured:
-                continue  # written where a variable or a config interpolation says: not checkable here
-            elif tracker == "tensorboard":
-                if not any(repo.ignores(d + "version_0/events.out.tfevents") for d in TENSORBOARD_DEFAULTS):
-                    missing.append(" or ".join(TENSORBOARD_DEFAULTS))
-            else:
-                missing.extend(label for label, probe in DEFAULT_OUTPUT.get(tracker, ()) if not repo.ignores(probe))
+        missing = unignored_tracker_output(tracker_use(python, yaml_files), repo.ignores)
         if missing:
             yield self.finding(".gitignore", None, f"tracker output not ignored: {', '.join(missing)}")
 
