@@ -213,3 +213,137 @@ def test_odd_workflow_shapes_are_treated_as_absent(make_repo: MakeRepo) -> None:
         }
     )
     assert [run(code, root) for code in ("GA001", "GA002", "GA004")] == [[], [], []]
+
+
+# -- GA005 --------------------------------------------------------------------------------------------------------
+SHA = "b4ffde65f46336ab88eb53be808477a3936bae11"
+PINNED = f"""\
+on: push
+permissions: {{contents: read}}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: github/codeql-action/init@main
+      - uses: ./.github/actions/setup
+      - uses: docker://alpine@sha256:{"0" * 64}
+      - name: set up uv
+        uses: astral-sh/setup-uv@{SHA}  # v6.0.1
+      - run: uv run pytest
+"""
+HOW_TO_PIN = (
+    ". Pin each to its full commit SHA with the tag as a trailing comment "
+    "(`uses: owner/action@<40-hex sha> # v4.1.0`) and let Dependabot or Renovate update it"
+)
+
+
+def steps(*uses: str) -> str:
+    return "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n" + "".join(
+        f"      - name: step {i}\n        uses: {ref}\n" for i, ref in enumerate(uses)
+    )
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {WORKFLOW: PINNED},
+        {WORKFLOW: steps(f"pypa/gh-action-pypi-publish@{SHA.upper()}", "Actions/setup-python@v5")},
+        {".github/actions/setup/action.yml": "runs:\n  using: composite\n  steps:\n    - uses: actions/cache@v4\n"},
+        {"action.yaml": "runs:\n  using: docker\n  image: Dockerfile\n"},
+        {".gitlab-ci.yml": "test:\n  script:\n    - pytest\n"},
+        {"docs/uses.yml": "steps:\n  - uses: owner/action@main\n"},  # neither a workflow nor an action
+    ],
+)
+def test_pinned_local_and_githubs_own_actions_pass(make_repo: MakeRepo, files: dict[str, str]) -> None:
+    assert run("GA005", make_repo(files)) == []
+
+
+@pytest.mark.parametrize(
+    ("ref", "kind"),
+    [
+        ("astral-sh/setup-uv@v6", "on a version tag (it can be moved): astral-sh/setup-uv@v6"),
+        ("astral-sh/setup-uv@v6.0.1", "on a version tag (it can be moved): astral-sh/setup-uv@v6.0.1"),
+        ("docker://python:3.12-slim", "on a version tag (it can be moved): docker://python:3.12-slim"),
+        (
+            "codecov/codecov-action@main",
+            "on a branch (worse: it moves with every push): codecov/codecov-action@main",
+        ),
+        (
+            "pypa/gh-action-pypi-publish@release/v1",
+            "on a branch (worse: it moves with every push): pypa/gh-action-pypi-publish@release/v1",
+        ),
+        (
+            "dtolnay/rust-toolchain@stable",
+            "on a branch (worse: it moves with every push): dtolnay/rust-toolchain@stable",
+        ),
+        ("owner/action@b4ffde6", "on an abbreviated SHA: owner/action@b4ffde6"),
+        ("owner/action", "with no ref: owner/action"),
+    ],
+)
+def test_unpinned_action_says_whether_tag_or_branch(make_repo: MakeRepo, ref: str, kind: str) -> None:
+    findings = run("GA005", make_repo({WORKFLOW: steps("actions/checkout@v4", ref)}))
+    assert where(findings) == [(WORKFLOW, 9)]
+    docker = "; a `docker://` image to `@sha256:<digest>`" if ref.startswith("docker://") else ""
+    how = HOW_TO_PIN.replace("v4.1.0`)", f"v4.1.0`{docker})")
+    assert findings[0].message == f"1 third-party action not pinned to a commit SHA, {kind}{how}"
+
+
+def test_one_finding_per_file_lists_its_unpinned_actions(make_repo: MakeRepo) -> None:
+    workflow = steps(
+        f"astral-sh/setup-uv@{SHA}",
+        "astral-sh/setup-uv@v6",
+        "codecov/codecov-action@main",
+        "astral-sh/setup-uv@v6",  # the same reference again: one fact, listed once
+        "pre-commit/action@v3.0.1",
+    )
+    other = ".github/workflows/release.yaml"
+    findings = run("GA005", make_repo({WORKFLOW: workflow, other: steps("softprops/action-gh-release@v2")}))
+    assert where(findings) == [(WORKFLOW, 9), (other, 7)]
+    assert findings[0].message == (
+        "3 third-party actions not pinned to a commit SHA, on a branch (worse: it moves with every push): "
+        "codecov/codecov-action@main; on a version tag (it can be moved): astral-sh/setup-uv@v6, "
+        "pre-commit/action@v3.0.1" + HOW_TO_PIN
+    )
+
+
+def test_long_lists_are_cut_short(make_repo: MakeRepo) -> None:
+    findings = run("GA005", make_repo({WORKFLOW: steps(*(f"owner/action-{i}@v1" for i in range(9)))}))
+    assert ", owner/action-5@v1 and 3 more." in findings[0].message
+    assert findings[0].message.startswith("9 third-party actions not pinned")
+
+
+def test_reusable_workflow_jobs_are_read(make_repo: MakeRepo) -> None:
+    workflow = (
+        "on: push\njobs:\n  local:\n    uses: ./.github/workflows/test.yml\n"
+        f"  pinned:\n    uses: octo-org/ci/.github/workflows/test.yml@{SHA}\n"
+        "  shared:\n    uses: octo-org/ci/.github/workflows/lint.yml@main\n    secrets: inherit\n"
+    )
+    findings = run("GA005", make_repo({WORKFLOW: workflow}))
+    assert where(findings) == [(WORKFLOW, 8)]
+    assert "branch (worse: it moves with every push): octo-org/ci/.github/workflows/lint.yml@main." in (
+        findings[0].message
+    )
+
+
+def test_composite_action_steps_are_read(make_repo: MakeRepo) -> None:
+    action = (
+        "name: setup\nruns:\n  using: composite\n  steps:\n    - uses: actions/setup-python@v5\n"
+        "    - name: uv\n      uses: astral-sh/setup-uv@v6\n    - run: uv sync\n      shell: bash\n"
+    )
+    root = make_repo({"action.yml": action, ".github/actions/lint/action.yaml": action.replace("@v6", "@main")})
+    findings = run("GA005", root)
+    assert where(findings) == [(".github/actions/lint/action.yaml", 7), ("action.yml", 7)]
+    assert "on a version tag (it can be moved): astral-sh/setup-uv@v6." in findings[1].message
+
+
+def test_odd_uses_shapes_are_skipped(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            WORKFLOW: "on: push\njobs:\n  a:\n    uses: 7\n    steps: [1, {uses: [x]}, {uses: 'owner/a@${{ x }}'}]\n",
+            ".github/workflows/b.yml": "- a list\n",
+            "action.yml": "runs: [1]\n",
+            ".github/actions/x/action.yml": "runs:\n  steps: {uses: owner/a@main}\n",
+        }
+    )
+    assert run("GA005", root) == []

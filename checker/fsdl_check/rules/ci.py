@@ -1,4 +1,5 @@
-"""GA: CI hygiene — least-privilege workflow tokens, no script injection, dependency updates, LICENSE and README."""
+"""GA: CI hygiene — least-privilege workflow tokens, no script injection, dependency updates, LICENSE and README,
+third-party actions pinned to a commit."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.tomlfile import TomlDoc
 from fsdl_check.parsing.workflow import Workflow
-from fsdl_check.parsing.yamlfile import LineDict
+from fsdl_check.parsing.yamlfile import LineDict, YamlDoc, line_of
 from fsdl_check.repo import Repo
 
 
@@ -150,3 +151,139 @@ class LicenseAndReadme(Rule):
             yield self.finding("LICENSE", None, "no LICENSE file and no `license` in [project]")
         if not any(README_NAMES.fullmatch(p) for p in top_level):
             yield self.finding("README.md", None, "no README")
+
+
+FULL_SHA = re.compile(r"[0-9a-fA-F]{40}")
+SHORT_SHA = re.compile(r"(?=.*[a-fA-F])[0-9a-fA-F]{7,39}")
+#: A ref that reads as a release: `v4`, `v1.2.3`, `2.0`, `v2.0.0-rc.1`; anything else (`main`, `release/v1`,
+#: `stable`, `latest`) is taken for a branch.
+VERSION_TAG = re.compile(r"v?\d+(?:\.\d+)*(?:[-+.][0-9A-Za-z][0-9A-Za-z.+-]*)?", re.IGNORECASE)
+#: Owners whose actions are GitHub's own and are not asked to be pinned to a commit.
+GITHUB_OWNERS = {"actions", "github"}
+ACTION_FILES = {"action.yml", "action.yaml"}
+#: How many references of one kind a finding names before it says how many more there are.
+LISTED = 6
+
+
+def unpinned(uses: str) -> str | None:
+    """The kind of an unpinned `uses:` reference ("branch", "tag", "short SHA" or "no ref"); None when it is
+    pinned, local, GitHub's own, or not something to judge (an expression)."""
+    uses = uses.strip()
+    if not uses or uses.startswith("./") or "${{" in uses:
+        return None
+    if uses.startswith("docker://"):
+        image = uses[len("docker://") :]
+        if "@sha256:" in image:
+            return None
+        _, colon, tag = image.rpartition(":")
+        if not colon or "/" in tag:  # no tag (`registry:5000/image` has a port, not a tag)
+            return "no ref"
+        return "tag" if VERSION_TAG.fullmatch(tag) else "branch"
+    action, at, ref = uses.partition("@")
+    if action.split("/", 1)[0].lower() in GITHUB_OWNERS:
+        return None
+    if not at or not ref:
+        return "no ref"
+    if FULL_SHA.fullmatch(ref):
+        return None
+    if SHORT_SHA.fullmatch(ref):
+        return "short SHA"
+    return "tag" if VERSION_TAG.fullmatch(ref) else "branch"
+
+
+def step_uses(steps: Any) -> Iterator[tuple[str, int]]:
+    for step in steps if isinstance(steps, list) else []:
+        uses = step.get("uses") if isinstance(step, dict) else None
+        if isinstance(uses, str):
+            yield uses, line_of(uses, key_line(step, "uses"))
+
+
+def action_uses(workflows: list[Workflow], yaml_files: list[YamlDoc]) -> Iterator[tuple[str, list[tuple[str, int]]]]:
+    """Each GitHub workflow and composite action file with its `uses:` references and their lines: steps' and
+    jobs' (reusable workflows) in a workflow, `runs.steps` in an `action.yml`."""
+    for workflow in workflows:
+        if workflow.provider != "github":
+            continue
+        found: list[tuple[str, int]] = []
+        for job in workflow.jobs.values():
+            uses = job.get("uses")
+            if isinstance(uses, str):
+                found.append((uses, line_of(uses, key_line(job, "uses"))))
+            found += step_uses(job.get("steps"))
+        yield workflow.path, found
+    for doc in yaml_files:
+        if doc.path.rpartition("/")[2] not in ACTION_FILES or not isinstance(doc.first, dict):
+            continue
+        runs = doc.first.get("runs")
+        if isinstance(runs, dict):
+            yield doc.path, list(step_uses(runs.get("steps")))
+
+
+def listing(refs: list[str]) -> str:
+    more = len(refs) - LISTED
+    return ", ".join(refs[:LISTED]) + (f" and {more} more" if more > 0 else "")
+
+
+class PinnedActions(Rule):
+    """Third-party actions are pinned to a commit SHA, never a branch
+
+    `uses: owner/action@v4` runs whatever commit the tag points at today, with the job's token and secrets, and
+    the action's owner (or whoever takes over their account) can move the tag: in March 2025 the tags of
+    `tj-actions/changed-files` were moved to a commit that printed CI secrets into the build logs of the
+    repositories using it. A branch (`@main`) is worse: it changes with every push, with no release to review.
+    Only a full 40-character commit SHA names code that cannot change. Local actions (`./...`), `docker://`
+    images pinned by digest and the actions GitHub itself owns (`actions/*`, `github/*`) are not flagged: those
+    are the platform's own code, trusted as far as the platform that runs the workflow is (zizmor, too, allowed a
+    tag for them by default until its v1.20; the template pins them anyway). Workflow steps, reusable-workflow
+    jobs and composite actions (`action.yml`) are read.
+    """
+
+    code, severity = "GA005", Severity.WARNING
+    security_severity = 6.5  # code scanning's score (high at 7+, critical at 9+)
+    fix = (
+        "Pin each third-party action to its full commit SHA with the tag as a trailing comment "
+        "(`uses: owner/action@<40-hex sha> # v4.1.0`; a `docker://` image to `@sha256:<digest>`), and let "
+        "Dependabot or Renovate (the `github-actions` ecosystem) update both; see the template's "
+        "`.github/workflows/ci.yml`."
+    )
+    template_file = ".github/workflows/ci.yml"
+    example = (
+        "jobs:\n  test:\n    steps:\n      - uses: actions/checkout@v4          # GitHub's own: not flagged\n"
+        "      - uses: astral-sh/setup-uv@v6        # a tag: can be moved\n"
+        "      - uses: codecov/codecov-action@main  # a branch: moves with every push"
+    )
+
+    def check(self, workflows: list[Workflow], yaml_files: list[YamlDoc]) -> Iterator[Finding]:
+        for path, uses in action_uses(workflows, yaml_files):
+            kinds: dict[str, list[str]] = {"branch": [], "tag": [], "short SHA": [], "no ref": []}
+            first: int | None = None
+            for ref, line in sorted(uses, key=lambda item: item[1]):
+                kind = unpinned(ref)
+                if kind is None:
+                    continue
+                first = line if first is None else first
+                if ref.strip() not in kinds[kind]:
+                    kinds[kind].append(ref.strip())
+            if first is None:
+                continue
+            parts = []
+            if kinds["branch"]:
+                parts.append(f"on a branch (worse: it moves with every push): {listing(kinds['branch'])}")
+            if kinds["tag"]:
+                parts.append(f"on a version tag (it can be moved): {listing(kinds['tag'])}")
+            if kinds["short SHA"]:
+                parts.append(f"on an abbreviated SHA: {listing(kinds['short SHA'])}")
+            if kinds["no ref"]:
+                parts.append(f"with no ref: {listing(kinds['no ref'])}")
+            count = sum(len(refs) for refs in kinds.values())
+            docker = any(ref.startswith("docker://") for refs in kinds.values() for ref in refs)
+            yield self.finding(
+                path,
+                first,
+                f"{count} third-party action{'s' if count > 1 else ''} not pinned to a commit SHA, "
+                + "; ".join(parts)
+                + ". Pin each to its full commit SHA with the tag as a trailing comment "
+                "(`uses: owner/action@<40-hex sha> # v4.1.0`"
+                + ("; a `docker://` image to `@sha256:<digest>`" if docker else "")
+                + ") and let Dependabot or Renovate update it",
+            )
