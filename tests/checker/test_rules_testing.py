@@ -238,6 +238,7 @@ def test_ts003_passes(make_repo: MakeRepo, files: dict[str, str]) -> None:
         "python -m pkg.train --trainer.fast_dev_run true",
         "python train.py trainer.fast_dev_run=true",
         "python train.py --max_iters=20 --compile=False",
+        "torchrun train.py --training.steps 10",
     ],
 )
 def test_ts003_a_ci_step_that_trains_briefly_is_a_smoke_test(make_repo: MakeRepo, command: str) -> None:
@@ -301,6 +302,11 @@ def test_ts003_a_test_that_trains_ten_epochs_is_not_a_smoke_test(make_repo: Make
     assert where(run("TS003", make_repo(files))) == [("tests", None)]
 
 
+def test_ts003_a_step_count_that_is_not_a_training_budget_is_not_a_smoke_test(make_repo: MakeRepo) -> None:
+    files = {"tests/test_sampler.py": "def test_sample() -> None:\n    sample(denoise_steps=20, steps=5)\n"}
+    assert where(run("TS003", make_repo(files))) == [("tests", None)]
+
+
 def test_ts002_reads_the_commands_a_step_takes_from_its_jobs_matrix(make_repo: MakeRepo) -> None:
     matrix = (
         "on: [push]\njobs:\n  checks:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n        task:\n"
@@ -319,6 +325,8 @@ def test_ts002_reads_the_commands_a_step_takes_from_its_jobs_matrix(make_repo: M
         'def test_train() -> None:\n    cmd = ["--max-epoch", "1"]\n',
         "def test_train() -> None:\n    max_iter = 50\n    trainer.train(0, max_iter)\n",
         'def test_train() -> None:\n    args = ["--max-update", "3"]\n',
+        "def llama_debug() -> Config:\n    config.training.steps = 20\n    return config\n",  # torchtitan
+        "training:\n  train_steps: 10\n",
     ],
 )
 def test_ts003_fairseq_and_detectron2_style_step_caps_are_smoke_tests(make_repo: MakeRepo, text: str) -> None:

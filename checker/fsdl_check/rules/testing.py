@@ -18,6 +18,8 @@ TEST_RUNNERS = {"pytest", "py.test", "unittest", "nose2", "nosetests"}
 _SMOKE = re.compile(
     r"\b(fast_dev_run|overfit_batches|limit_train_batches|max_steps|max_train_steps|max_iters?|max[_-]epoch|max[_-]update)\b"
     r"|\b(?:max_epochs|num_epochs|n_epochs|num_train_epochs|epochs)\s*[=:]\s*[12]\b"
+    # a step budget set in a test's config: `config.training.steps = 20` (torchtitan), `train_steps: 10`
+    r"|\b(?:training|train)[._](?:steps|iters)\s*[=:]\s*\d{1,3}\b|\b(?:num_)?train(?:ing)?_steps\s*[=:]\s*\d{1,3}\b"
 )
 _SMOKE_SUFFIXES = (".py", ".yaml", ".yml", ".toml", ".json", ".cfg")
 #: A `#` comment (full-line or trailing): `# TODO: add a fast_dev_run test` is a wish, not a test.
@@ -27,6 +29,7 @@ _COMMENT = re.compile(r"(?:^|(?<=\s))#[^\n]*", re.MULTILINE)
 _SMOKE_RUN = re.compile(
     r"(?:^|[\s.=-])(?:fast_dev_run|overfit_batches|limit_train_batches|max_steps|max_iters)\b"
     r"|(?:^|[\s.-])(?:max[_-]epochs|n(?:um)?[_-]epochs|epochs)(?:=|\s+)1\b"
+    r"|(?:^|[\s-])(?:training|train)[._-]steps(?:=|\s+)\d{1,3}\b"  # `--training.steps 10`
 )
 
 
