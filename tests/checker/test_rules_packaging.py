@@ -266,11 +266,11 @@ def test_pk005_passes_with_a_floor(make_repo: MakeRepo, value: str) -> None:
     ("deps", "expected", "words"),
     [
         ("  - python=3.11\n  - pytorch\n  - pytorch-cuda=12.1\n", 5, "'pytorch' has no version"),
-        ("  - python=3.11\n  - pytorch=2.3\n", 3, "CUDA toolkit"),
+        ("  - python=3.11\n  - pytorch=2.3\n", 3, "CUDA build"),
         ("  - pytorch=2.3\n  - cpuonly\n", 3, "does not list python"),
         ("  - python\n  - pytorch::pytorch=2.3\n  - cpuonly\n", 4, "'python' has no version"),
         ("  - python=3.11\n  - pytorch=2.3\n  - cudatoolkit\n", 6, "'cudatoolkit' has no version"),
-        ("  - python=3.11\n  - pip\n  - pip:\n    - torch==2.3.0\n", 3, "CUDA toolkit"),
+        ("  - python=3.11\n  - pip\n  - pip:\n    - torch\n", 7, "'torch' has no version"),
     ],
 )
 def test_pk006_fires(make_repo: MakeRepo, deps: str, expected: int, words: str) -> None:
@@ -290,6 +290,10 @@ def test_pk006_odd_dependencies_value(make_repo: MakeRepo) -> None:
         {"environment.yml": "dependencies:\n  - python=3.11\n  - pytorch=2.3.1\n  - pytorch-cuda=12.1\n"},
         {"environment.yaml": "dependencies:\n  - python=3.11\n  - pytorch==2.3.1\n  - cpuonly\n"},
         {"environment.yml": "dependencies:\n  - python=3.11\n  - pip:\n    - torch==2.3.0+cu121\n"},
+        # PyPI has one build of torch 2.3.0 per platform: the version pins it
+        {"environment.yml": "dependencies:\n  - python=3.11\n  - pip:\n    - torch==2.3.0\n"},
+        # conda-lock platforms with macOS: there is no CUDA build to pin there
+        {"environment.yml": "platforms: [linux-64, osx-arm64]\ndependencies:\n  - python=3.11\n  - pytorch=2.5\n"},
         {"environment.yml": "dependencies:\n  - python=3.12\n  - numpy\n"},  # not a PyTorch environment
         {"pyproject.toml": PROJECT},  # no conda environment at all
         {"environment.yml": "- not a mapping\n"},

@@ -561,13 +561,15 @@ class CondaEnvironmentPinned(Rule):
     The three versions that decide whether a GPU training run works at all are Python, PyTorch and the CUDA
     toolkit it was built against; a conda environment that leaves any of them floating resolves differently on the
     next machine. Pin all three (`cpuonly` marks a deliberate CPU environment). Only applies when a conda
-    environment file exists.
+    environment file exists. A pinned `torch` from pip needs no CUDA pin (PyPI has one build per version and
+    platform), nor does an environment whose `platforms:` (conda-lock) include macOS or Windows, where there is
+    no CUDA build to pin.
     """
 
     code, severity = "PK006", Severity.WARNING
     fix = (
-        "List `python=3.11`, `pytorch=2.3` and `pytorch-cuda=12.1` (or `cpuonly`) with versions under "
-        "`dependencies:` (the template uses `pyproject.toml` and uv.lock instead of conda)."
+        "List `python=3.11`, `pytorch=2.5` and `cuda-version=12.6` (conda-forge; or `cpuonly`) with versions "
+        "under `dependencies:` (the template uses `pyproject.toml` and uv.lock instead of conda)."
     )
     example = "dependencies:\n  - python\n  - pytorch\n  - torchvision"
 
@@ -581,9 +583,15 @@ class CondaEnvironmentPinned(Rule):
             deps_line = data.line_of("dependencies") if isinstance(data, LineDict) else 1
             dependencies = data.get("dependencies")
             entries = list(_conda_entries(dependencies if isinstance(dependencies, list) else []))
-            yield from self._check_file(doc.path, deps_line, entries)
+            platforms = data.get("platforms")
+            no_cuda = isinstance(platforms, list) and any(
+                isinstance(p, str) and p.startswith(("osx-", "win-")) for p in platforms
+            )
+            yield from self._check_file(doc.path, deps_line, entries, cuda_applies=not no_cuda)
 
-    def _check_file(self, path: str, deps_line: int, entries: list[tuple[str, str, int, bool]]) -> Iterator[Finding]:
+    def _check_file(
+        self, path: str, deps_line: int, entries: list[tuple[str, str, int, bool]], *, cuda_applies: bool
+    ) -> Iterator[Finding]:
         by_name = {name: (version, line, pip) for name, version, line, pip in entries}
         python = by_name.get("python")
         if python is None:
@@ -596,11 +604,11 @@ class CondaEnvironmentPinned(Rule):
         torch_version, torch_line, torch_from_pip = by_name[torch_name]
         if not re.search(r"\d", torch_version):
             yield self.finding(path, torch_line, f"'{torch_name}' has no version; pin it (e.g. {torch_name}=2.3)")
-        if torch_from_pip and re.search(r"\+(cu\d+|cpu|rocm)", torch_version):
-            return  # the wheel's local version names its CUDA build
+        if torch_from_pip or not cuda_applies:
+            return  # a pip wheel's version (or its +cu121) names its build; macOS and Windows have no CUDA build
         cuda = next((n for n in by_name if n in _CUDA_PACKAGES), None)
         if cuda is None:
-            message = "the environment does not pin the CUDA toolkit (pytorch-cuda, cuda-version, or cpuonly)"
+            message = "the environment does not pin the CUDA build of pytorch (cuda-version=12.6, or cpuonly)"
             yield self.finding(path, deps_line, message)
         elif cuda != "cpuonly" and not re.search(r"\d", by_name[cuda][0]):
-            yield self.finding(path, by_name[cuda][1], f"'{cuda}' has no version; pin it (e.g. {cuda}=12.1)")
+            yield self.finding(path, by_name[cuda][1], f"'{cuda}' has no version; pin it (e.g. {cuda}=12.6)")
