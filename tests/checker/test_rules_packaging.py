@@ -140,10 +140,34 @@ def test_pk002_compares_poetry_names(make_repo: MakeRepo) -> None:
         # odd types are treated as absent
         {"pyproject.toml": PROJECT + 'dependencies = "torch"\n', "requirements.txt": "torch\nnumpy\n"},
         {"pyproject.toml": DEPS},
+        # PEP 440 pads versions with zeros: >=2.1 and >=2.1.0 are one requirement
+        {"pyproject.toml": DEPS, "requirements.txt": "numpy\ntorch>=2.1.0\n"},
+        # the README installs what a requirements file declares
+        {"README.md": "```\npip install -r requirements.txt\n```\n", "requirements.txt": "torch\n"},
+        # prose, an editable install, a conda environment
+        {"README.md": "You can pip install this package from source.\n"},
+        {"README.md": "```bash\npip install -e .\npip install -U pip\n```\n"},
+        {"README.md": "```\npip install torch\n```\n", "environment.yml": "dependencies: [pytorch]\n"},
     ],
 )
 def test_pk002_passes(make_repo: MakeRepo, files: dict[str, str]) -> None:
     assert run("PK002", make_repo(files)) == []
+
+
+def test_pk002_dependencies_named_only_in_the_readme(make_repo: MakeRepo) -> None:
+    # nanoGPT: no requirements file, no pyproject; the README's install block is the only list
+    readme = "# nanoGPT\n\n## install\n\n```\npip install torch numpy transformers datasets tiktoken wandb tqdm\n```\n"
+    findings = run("PK002", make_repo({"README.md": readme, "train.py": "import torch\n"}))
+    assert where(findings) == [("README.md", 6)]
+    assert "named only in README.md (`pip install torch numpy transformers datasets tiktoken wandb ...`)" in (
+        findings[0].message
+    )
+
+
+def test_pk002_names_the_difference_not_a_zero_padding(make_repo: MakeRepo) -> None:
+    findings = run("PK002", make_repo({"pyproject.toml": DEPS, "requirements.txt": "numpy\ntorch>=2.1.0,<3\n"}))
+    assert len(findings) == 1
+    assert "'torch>=2.1.0,<3' here" in findings[0].message
 
 
 # -- PK003 --------------------------------------------------------------------------------------------------------

@@ -10,6 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from packaging.utils import canonicalize_version
+from packaging.version import InvalidVersion
+
 from fsdl_check.model import Finding, ProjectKind, Rule, Severity
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.requirements import RequirementsFile
@@ -62,8 +65,22 @@ def normalize_spec(spec: str) -> str:
         close = requirement.index("]")
         extras = ",".join(sorted(e for e in requirement[1:close].split(",") if e))
         requirement = requirement[close + 1 :]
-    versions = ",".join(sorted(c for c in requirement.strip("()").split(",") if c))
+    versions = ",".join(sorted(_canonical_clause(c) for c in requirement.strip("()").split(",") if c))
     return f"[{extras}]{versions};{marker}"
+
+
+_PADDED_CLAUSE = re.compile(r"(==|!=|<=|>=|<|>)(?!=)([^*]+)")
+
+
+def _canonical_clause(clause: str) -> str:
+    """`>=3.3.0` as `>=3.3`: PEP 440 pads with zeros, so they are one requirement (`~=` and `===` are not)."""
+    match = _PADDED_CLAUSE.fullmatch(clause)
+    if match is None:
+        return clause
+    try:
+        return match.group(1) + canonicalize_version(match.group(2))
+    except InvalidVersion:
+        return clause
 
 
 def _is_dev_tool(name: str) -> bool:
@@ -271,7 +288,8 @@ class SingleDependencySource(Rule):
     When pyproject.toml, setup.py, setup.cfg and a hand-edited requirements.txt all list dependencies, they drift:
     CI installs one set, the Docker image another, a colleague a third, and "works on my machine" follows. Declare
     dependencies once (in `[project]`) and generate everything else from it; a fully pinned file compiled from that
-    declaration (pip-compile, `uv export`) is a lock, not a second source, and is fine.
+    declaration (pip-compile, `uv export`) is a lock, not a second source, and is fine. Dependencies named only in
+    the README's `pip install` line have no source at all: nothing installs or checks that list.
     """
 
     code, severity = "PK002", Severity.WARNING
@@ -297,6 +315,9 @@ class SingleDependencySource(Rule):
             *_requirements_sources(requirements),
         ]
         sources = [s for s in candidates if s is not None and s.deps]
+        if not sources and not requirements and not any(repo.text(name) is not None for name in _OTHER_DECLARATIONS):
+            yield from self._named_only_in_readme(repo)
+            return
         if len(sources) < 2:
             return
         primary = sources[0]
@@ -306,6 +327,55 @@ class SingleDependencySource(Rule):
                 line, detail = differences[0]
                 more = f" (and {len(differences) - 1} more differences)" if len(differences) > 1 else ""
                 yield self.finding(other.path, line, f"dependencies declared again and they disagree: {detail}{more}")
+
+    def _named_only_in_readme(self, repo: Repo) -> Iterator[Finding]:
+        """No file declares a dependency, but the README tells readers what to `pip install`."""
+        for readme in _READMES:
+            text = repo.text(readme)
+            if text is None:
+                continue
+            fenced = False
+            for number, line in enumerate(text.splitlines(), 1):
+                if line.lstrip().startswith(("```", "~~~")):
+                    fenced = not fenced
+                    continue
+                command = fenced or line.lstrip().startswith(("pip", "$", "python", "uv ", ">")) or "`" in line
+                names = _readme_install_names(line) if command else []  # not prose: "you can pip install it"
+                if names:
+                    listed = " ".join(names[:6]) + (" ..." if len(names) > 6 else "")
+                    message = (
+                        f"dependencies are named only in {readme} (`pip install {listed}`): declare them once, in "
+                        "pyproject.toml `[project].dependencies`, so that installs and CI read the same list"
+                    )
+                    yield self.finding(readme, number, message)
+                    return
+            return
+
+
+_READMES = ("README.md", "README.rst", "README.txt", "README")
+#: Dependency declarations PK002 does not compare, but which mean the README is not the only list.
+_OTHER_DECLARATIONS = ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml", "Pipfile")
+_INSTALLERS = {"pip", "setuptools", "wheel", "uv"}  # `pip install -U pip` names no dependency
+_PIP_INSTALL = re.compile(r"(?:^|[\s`$>])(?:python3?\s+-m\s+)?(?:uv\s+)?pip3?\s+install\s+([^`#;&|]+)")
+
+
+def _readme_install_names(line: str) -> list[str]:
+    """The package names a README line tells readers to `pip install` (not `-e .`, `-r file` or URLs)."""
+    match = _PIP_INSTALL.search(line)
+    if match is None:
+        return []
+    names: list[str] = []
+    skip_next = False
+    for word in match.group(1).split():
+        if skip_next:
+            skip_next = False
+        elif word in ("-r", "--requirement", "-e", "--editable", "-c", "--constraint", "-i", "--index-url"):
+            skip_next = True
+        elif word.startswith("-") or "/" in word or ":" in word:
+            continue  # an option, a path or a URL
+        elif (parsed := parse_requirement(word.strip("'\""))) and parsed[0] not in _INSTALLERS:
+            names.append(parsed[0])
+    return names
 
 
 # -- PK003 -------------------------------------------------------------------------------------------------------------
