@@ -4,7 +4,9 @@
    read through the checker's own read-only `Repo`: nothing of the repository is imported or executed.
 2. Render the template with those answers into a scratch folder (Copier is the renderer), and sort its files:
    missing in the repository (created), already there byte for byte (nothing to do), already there in the user's
-   own version (kept, and recorded as `adopted_files`).
+   own version (kept, and recorded as `adopted_files`). A missing file that would give an import name two meanings
+   (a module `x.py` beside a package `x/`, either way round, or the template's `src/<pkg>/` beside a top-level
+   `<pkg>`) is not created and is recorded as `adopted_files` too.
 3. Render again with `adopted_files`: the template's `_exclude` leaves those paths out, so this render holds only the
    files to create and the answers file. Copy those in; never write over anything.
 
@@ -31,7 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, NoReturn
 from urllib.parse import unquote, urlparse
 
@@ -155,8 +157,14 @@ def infer_project_name(repo: Repo, slug: str) -> Answer:
 
 
 def package_dirs(repo: Repo) -> list[tuple[str, str]]:
-    """(name, layout) of the importable packages: `src/<name>/__init__.py` first, then top-level `<name>/`."""
-    src = sorted({p.split("/")[1] for p in repo.paths if re.fullmatch(r"src/[^/]+/__init__\.py", p)})
+    """(name, layout) of the importable packages: `src/<name>/__init__.py` first, then top-level `<name>/`.
+
+    A `src/` that is itself a package (`src/__init__.py`, as in lightning-hydra-template: `from src.data import
+    ...`) is a top-level package, and its folders are its subpackages, not packages of a src layout."""
+    src_is_package = "src/__init__.py" in repo.paths
+    src = sorted(
+        {p.split("/")[1] for p in repo.paths if re.fullmatch(r"src/[^/]+/__init__\.py", p) and not src_is_package}
+    )
     flat = sorted(
         {
             p.split("/")[0]
@@ -167,15 +175,31 @@ def package_dirs(repo: Repo) -> list[tuple[str, str]]:
     return [(name, "src/") for name in src] + [(name, "top-level") for name in flat]
 
 
+def top_level_names(repo: Repo) -> set[str]:
+    """What `import NAME` finds at the repository's root: packages (`NAME/` with Python files) and modules."""
+    names = {p.split("/")[0] for p in repo.paths if "/" in p and p.endswith(".py") and p.count("/") == 1}
+    return names | {p[: -len(".py")] for p in repo.paths if "/" not in p and p.endswith(".py")}
+
+
 def infer_package_name(repo: Repo, slug: str) -> Answer:
+    """A src-layout package the repository has is the template's package (the template's modules join it). A
+    top-level package is not: the template's package lives in `src/`, and the same name in two places is two
+    packages, of which `import` from the root finds the top-level one. The project slug names it then."""
     wanted = slug.replace("-", "_")
     packages = package_dirs(repo)
     for name, layout in sorted(packages, key=lambda item: item[0] != wanted):
-        if name.isidentifier():
+        if layout == "src/" and valid_package_name(name):
             return Answer(name, f"the {layout} package {name}/")
-    if valid_package_name(wanted):
-        return Answer(wanted, "the project slug (no package yet)")
-    return Answer(f"{wanted}_project", f"the project slug ({wanted!r} would shadow a module of that name)")
+    taken = top_level_names(repo)
+    flat = [name for name, layout in packages if layout == "top-level"]
+    kept = f"; {', '.join(f'{n}/' for n in flat)} {'stays' if len(flat) == 1 else 'stay'} yours" if flat else ""
+    if valid_package_name(wanted) and wanted not in taken:
+        return Answer(wanted, f"the project slug (no src/ package yet{kept})")
+    reason = f"your top-level {wanted} has that name" if wanted in taken else f"{wanted!r} would shadow a module"
+    candidate = f"{wanted}_project"
+    while candidate in taken:
+        candidate += "_"
+    return Answer(candidate, f"the project slug ({reason}{kept})")
 
 
 def infer_description(repo: Repo) -> Answer:
@@ -535,7 +559,13 @@ class Plan:
     create: list[str] = field(default_factory=list)  # missing in the repository: rendered from the template
     identical: list[str] = field(default_factory=list)  # already there, byte for byte the template's
     adopted: list[str] = field(default_factory=list)  # already there in the user's version: excluded from renders
+    clashes: dict[str, str] = field(default_factory=dict)  # missing, but a module/package clash: excluded, and why
     rendered: Path | None = None  # the final render, which holds `create` and the answers file
+
+    @property
+    def excluded(self) -> list[str]:
+        """What the answers file lists under adopted_files: the template never renders these paths."""
+        return sorted({*self.adopted, *self.clashes})
 
 
 def render(source: Source, answers: dict[str, Any], destination: Path) -> Path:
@@ -577,24 +607,68 @@ def same_file(a: Path, b: Path) -> bool:
     return b.is_file() and a.read_bytes() == b.read_bytes()
 
 
+def python_package(folder: Path) -> bool:
+    """A folder that `import` takes for a package: it holds Python files (an `__init__.py` or, namespace, any)."""
+    try:
+        return folder.is_dir() and not folder.is_symlink() and any(folder.glob("*.py"))
+    except OSError:
+        return False
+
+
+def clash(root: Path, rel: str, creating: set[str]) -> str | None:
+    """Why creating `rel` would give one import name two meanings, or None. In one folder a module `x.py` and a
+    package `x/` are the same `import x` (the package wins, and the module is dead code, or the other way round);
+    and the template's `src/<pkg>/` beside the repository's own top-level `<pkg>` is the same package twice (from
+    the root, `import <pkg>` finds the top-level one)."""
+    path = PurePosixPath(rel)
+    if path.suffix == ".py" and python_package(root / path.parent / path.stem):
+        return f"{(path.parent / path.stem).as_posix()}/ is your package of that name"
+    for folder in list(path.parents)[:-1]:  # the folders on its way that adopt would make, innermost first
+        if os.path.lexists(root / folder):
+            continue
+        module = folder.parent / f"{folder.name}.py"
+        new_modules = any(PurePosixPath(other).parent == folder and other.endswith(".py") for other in creating)
+        if new_modules and os.path.lexists(root / module):
+            return f"{module.as_posix()} is your module, and {folder.as_posix()}/ would be a package of that name"
+    parts = path.parts
+    if len(parts) > 2 and parts[0] == "src" and not os.path.lexists(root / "src" / "__init__.py"):
+        name = parts[1]
+        if python_package(root / name) or os.path.lexists(root / f"{name}.py"):
+            mine = f"{name}/" if (root / name).is_dir() else f"{name}.py"
+            return f"your top-level {mine} is the same import name as the template's src/{name}/"
+    return None
+
+
 def make_plan(root: Path, source: Source, answers: dict[str, Any], scratch: Path) -> Plan:
     plan = Plan(answers)
     full = render(source, answers, scratch / "full")
+    missing: list[str] = []
     for rel in rendered_files(full):
         target = root / rel
         if not os.path.lexists(target):
-            plan.create.append(rel)
+            missing.append(rel)
         elif same_file(full / rel, target):
             plan.identical.append(rel)
         else:
             plan.adopted.append(rel)
+    creating = set(missing)
+    for rel in missing:
+        reason = clash(root, rel, creating)
+        if reason is None:
+            plan.create.append(rel)
+        else:
+            plan.clashes[rel] = reason
     final = full
-    if plan.adopted:
-        final = render(source, {**answers, "adopted_files": plan.adopted}, scratch / "final")
+    if plan.excluded:
+        final = render(source, {**answers, "adopted_files": plan.excluded}, scratch / "final")
         left = set(rendered_files(final))
         if left != set(plan.create) | set(plan.identical):  # the template's _exclude must leave out what is kept
-            kept = sorted(left & set(plan.adopted))
-            raise AdoptError(f"{source.url} still renders {kept[0]}: it does not know adopted_files (too old?)")
+            kept = sorted(left & set(plan.excluded)) or sorted(left ^ (set(plan.create) | set(plan.identical)))
+            ref = f" at {source.ref}" if source.ref else ""
+            raise AdoptError(
+                f"the template{ref} predates fsdl-check adopt: it does not know adopted_files and would still "
+                f"render {kept[0]} over yours (pick a later release with --vcs-ref)"
+            )
     plan.rendered = final
     recorded = (final / ANSWERS_FILE).read_text() if (final / ANSWERS_FILE).is_file() else ""
     commit = re.search(r"^_commit:\s*(\S+)", recorded, re.MULTILINE)
@@ -734,9 +808,9 @@ def _run(args: argparse.Namespace) -> int:
             return EXIT_OK
         assert plan.rendered is not None
         written = [write_new(plan.rendered, root, rel) for rel in [*plan.create, ANSWERS_FILE]]
-    print(f"\nWrote {len(written)} new files. Review and commit them:")
-    print(f'  git add {ANSWERS_FILE} {" ".join(_top_level(plan.create))} && git commit -m "Adopt fsdl-stack"')
-    print("Then `copier update --defaults` brings in later template releases.")
+    say(f"\nWrote {len(written)} new files. Review and commit them:")
+    say(f'  git add {ANSWERS_FILE} {" ".join(_top_level(plan.create))} && git commit -m "Adopt fsdl-stack"')
+    say("Then `copier update --defaults` brings in later template releases.")
     return EXIT_OK
 
 
@@ -766,21 +840,41 @@ def _print_plan(
     dry_run: bool,
 ) -> None:
     ref = f" at {plan.commit}" if plan.commit else ""
-    print(f"{'Plan: adopt' if dry_run else 'Adopting'} {root} from {source.url}{ref} ({source.evidence})")
-    print("\nAnswers (inferred from the repository; override with -d KEY=VALUE):")
+    say(f"{'Plan: adopt' if dry_run else 'Adopting'} {root} from {source.url}{ref} ({source.evidence})")
+    say("\nAnswers (inferred from the repository; override with -d KEY=VALUE):")
     width = max(map(len, QUESTIONS))
     for name, answer in inferred.items():
         if name in given:
-            print(f"  {name:<{width}}  {given[name]!r:<22} -d {name}= (inferred {answer.value!r}: {answer.evidence})")
+            say(f"  {name:<{width}}  {given[name]!r:<22} -d {name}= (inferred {answer.value!r}: {answer.evidence})")
         else:
-            print(f"  {name:<{width}}  {answer.value!r:<22} {answer.evidence}")
+            say(f"  {name:<{width}}  {answer.value!r:<22} {answer.evidence}")
     sections: list[tuple[str, list[str], Callable[[str], str]]] = [
         ("create", plan.create, lambda rel: ""),
         ("keep", plan.adopted, lambda rel: "  (yours; listed under adopted_files, never rendered by updates)"),
         ("same", plan.identical, lambda rel: "  (already the template's)"),
+        ("skip", sorted(plan.clashes), lambda rel: f"  (not created: {plan.clashes[rel]}; listed under adopted_files)"),
     ]
-    print(f"\nFiles ({len(plan.create) + 1} to create, {len(plan.adopted)} kept as yours, {len(plan.identical)} same):")
+    counts = f"{len(plan.create) + 1} to create, {len(plan.adopted)} kept as yours, {len(plan.identical)} same"
+    skipped = f", {len(plan.clashes)} not created (a module/package clash)" if plan.clashes else ""
+    say(f"\nFiles ({counts}{skipped}):")
     for label, paths, note in sections:
         for rel in paths:
-            print(f"  {label:<6}  {rel}{note(rel)}")
-    print(f"  {'create':<6}  {ANSWERS_FILE}  (the answers, _src_path and _commit for `copier update`)")
+            say(f"  {label:<6}  {rel}{note(rel)}")
+    say(f"  {'create':<6}  {ANSWERS_FILE}  (the answers, _src_path and _commit for `copier update`)")
+    if plan.clashes:
+        say(
+            f"\nNot created, to keep each import name one thing: {', '.join(sorted(plan.clashes))}. The template's "
+            "other files may import them; take a path off adopted_files once the name is free."
+        )
+
+
+def say(line: str = "") -> None:
+    """One line of output. A reader that goes away (`fsdl-check adopt | head -1`) ends the output, not the
+    command: stdout is silenced as `fsdl-check` silences it, adopt finishes and exits with its own status."""
+    try:
+        sys.stdout.write(f"{line}\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        from fsdl_check.cli import silence_closed_stdout
+
+        silence_closed_stdout()

@@ -290,6 +290,11 @@ def _emit(text: str, output: str | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
-        # The reader (`| head`) went away: silence the interpreter's own flush at exit, keep the exit code.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        silence_closed_stdout()
+
+
+def silence_closed_stdout() -> None:
+    """The reader (`| head`) went away: silence the interpreter's own flush at exit, keep the exit code."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
