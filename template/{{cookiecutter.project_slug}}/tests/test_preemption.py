@@ -55,7 +55,9 @@ def preempt_and_resume(command: list[str], root: Path, signum: signal.Signals) -
     (record,) = root.glob("**/preempted/*.json")
     saved = root / json.loads(record.read_text())["checkpoint"]  # relative to where training runs
     checkpoint = torch.load(saved, weights_only=False)
-    assert checkpoint["ClassificationData"]["batches"] > 0  # stopped in the middle of an epoch
+    stopped_at = checkpoint["ClassificationData"]
+    assert stopped_at["batches"] > 0  # stopped in the middle of an epoch
+    print(f"stopped at epoch {stopped_at['epoch']}, batch {stopped_at['batches']}")  # shown when a test fails
 
     resumed = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600, check=False)  # noqa: S603
 
@@ -125,7 +127,12 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, torch.T
 
 def assert_same_weights(root: Path, expected: dict[str, torch.Tensor]) -> None:
     weights = final_weights(root)
-    assert all(torch.equal(weights[name], value) for name, value in expected.items())
+    differ = {
+        name: float((weights[name] - value).abs().max())
+        for name, value in expected.items()
+        if not torch.equal(weights[name], value)
+    }
+    assert not differ, f"weights differ from the uninterrupted run's (largest difference each): {differ}"
 
 
 {% if cookiecutter.tracker == "mlflow" -%}
