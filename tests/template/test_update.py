@@ -427,10 +427,15 @@ def test_cruft_check_and_update_for_cookiecutter_projects(template_repo: Path, t
     user_edits(project)
     commit_all(project, "generated and edited")
     assert cruft("check", cwd=project).returncode != 0  # a later template commit exists
+    working_commit, moved_commit = (
+        git(template_repo, "rev-parse", f"{t}^{{commit}}").strip() for t in (WORKING_VERSION, MOVED_VERSION)
+    )
+    assert checker_requirement(project).endswith(f"@{working_commit}")
 
     done = cruft("update", "--skip-apply-ask", "--checkout", MOVED_VERSION, cwd=project)
 
     assert done.returncode == 0, done.stdout + done.stderr
+    assert checker_requirement(project).endswith(f"@{moved_commit}")  # the fsdl-check pin moved with cruft's
     assert (project / MOVED_TO).is_file()
     assert "# Digits Classifier: made with fsdl-stack" in (project / "README.md").read_text()
     assert "## Our notes" in (project / "README.md").read_text()

@@ -14,7 +14,8 @@ Settings come from the environment (the Makefile passes its command-line variabl
   index (for example ``https://download.pytorch.org/whl/cu128``) for GPUs, or to nothing (``TORCH_INDEX=``)
   for pip's index. When the index cannot be reached, torch comes from pip's index, with a note saying so.
 - ``FSDL_CHECK``: where the fsdl-check auditor comes from (a pip requirement, path or URL). Unset, it is the
-  template this project was generated from, at the commit recorded in ``.copier-answers.yml``.
+  template this project was generated from, at the commit recorded in ``.copier-answers.yml`` (or, for a
+  project made with cruft, ``.cruft.json``).
 
 The lock pins every package for the platform it was made on, without hashes: torch's CPU and CUDA builds
 of one version differ, and ``make setup`` picks the build by ``TORCH_INDEX``.
@@ -43,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCK_FILE = ROOT / "requirements-lock.txt"
 COPIER_ANSWERS = ROOT / ".copier-answers.yml"
 COOKIECUTTER_ANSWERS = ROOT / ".cookiecutter.json"
+CRUFT_STATE = ROOT / ".cruft.json"  # cruft's record of the template and commit; `cruft update` moves it
 # The torch release the template was tested with; `make lock` keeps whatever the lock already pins.
 DEFAULT_TORCH_VERSION = "2.13.0"
 PYTORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -123,6 +125,9 @@ def answers_source() -> tuple[str, str]:
             if separator and key in ("_src_path", "_commit"):
                 values[key] = value.strip().strip("'\"")
         return values.get("_src_path", ""), values.get("_commit", "")
+    if CRUFT_STATE.is_file():
+        state = json.loads(CRUFT_STATE.read_text(encoding="utf-8"))
+        return str(state.get("template") or ""), str(state.get("commit") or "")
     if COOKIECUTTER_ANSWERS.is_file():
         data = json.loads(COOKIECUTTER_ANSWERS.read_text(encoding="utf-8"))
         template = str(data.get("_template") or "")
