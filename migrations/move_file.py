@@ -7,7 +7,8 @@ Run after the update (`_stage == "after"`) in the project's folder, as copier.ym
 Copier deletes a file that the new release no longer has, edits and all, and renders NEW fresh. The update starts
 from a clean git tree, so HEAD still holds the user's OLD: it becomes NEW, and OLD is gone as the release wants.
 A release that moves a file does not also change its content (the user's content is kept as it is). Nothing
-happens when the user had no OLD, or when NEW is not rendered (its option is off).
+happens when the user had no OLD, when NEW is not rendered (its option is off), or when OLD is the user's own
+file that `fsdl-check adopt` listed under `adopted_files` (it never was the template's to move).
 """
 
 from __future__ import annotations
@@ -23,8 +24,22 @@ def committed(path: str) -> bytes | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def adopted_files(answers: Path = Path(".copier-answers.yml")) -> set[str]:
+    """The user's own files in an adopted project, as its answers file lists them."""
+    try:
+        import yaml  # Copier's own dependency: the Python that runs migrations has it
+
+        data = yaml.safe_load(answers.read_text(encoding="utf-8"))
+    except (ImportError, OSError, ValueError, yaml.YAMLError):
+        return set()
+    files = data.get("adopted_files") if isinstance(data, dict) else None
+    return {str(path).strip("/") for path in files} if isinstance(files, list) else set()
+
+
 def move(old: str, new: str) -> str:
     """What was done, in one line."""
+    if old in adopted_files():
+        return f"{old} is your own file (adopted_files): left as it is"
     target, source = Path(new), Path(old)
     if not target.is_file():
         return f"{new} is not part of this project: {old} left as it is"
