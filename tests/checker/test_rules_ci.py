@@ -64,6 +64,15 @@ def test_unrestricted_workflow_tokens(
     assert findings[0].message == message
 
 
+def test_workflows_without_permissions_are_one_finding_that_lists_them(make_repo: MakeRepo) -> None:
+    # trl has twelve such workflows: one fact, one finding, at the first, naming the others
+    files = {f".github/workflows/w{i}.yml": "on: push\n" + JOBS for i in range(3)}
+    files[".github/workflows/ok.yml"] = "on: push\npermissions: {}\n" + JOBS
+    findings = run("GA001", make_repo(files))
+    assert where(findings) == [(".github/workflows/w0.yml", 1)]
+    assert findings[0].message.endswith("; 2 more workflows set none either: w1.yml, w2.yml")
+
+
 @pytest.mark.parametrize(
     "files",
     [

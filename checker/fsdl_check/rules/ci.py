@@ -3,6 +3,7 @@ third-party actions pinned to a commit."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -33,6 +34,7 @@ class WorkflowPermissions(Rule):
     example = "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest  # no permissions: anywhere"
 
     def check(self, workflows: list[Workflow]) -> Iterator[Finding]:
+        unset: list[tuple[Workflow, str]] = []  # workflows that set no permissions, and the jobs left open
         for workflow in workflows:
             if workflow.provider != "github" or not workflow.data:
                 continue
@@ -47,10 +49,17 @@ class WorkflowPermissions(Rule):
                 if job.get("permissions") == "write-all":
                     yield self.finding(workflow.path, key_line(job, "permissions"), f"job {name} has write-all")
             if loose:
-                listed = ", ".join(loose[:3]) + (", ..." if len(loose) > 3 else "")
-                yield self.finding(
-                    workflow.path, key_line(data, "on"), f"no top-level `permissions:` (and none on job {listed})"
-                )
+                unset.append((workflow, ", ".join(loose[:3]) + (", ..." if len(loose) > 3 else "")))
+        if not unset:
+            return
+        # One fact, one finding: the first such workflow, with the others listed (`--fix` restricts them all).
+        first, jobs_listed = unset[0]
+        message = f"no top-level `permissions:` (and none on job {jobs_listed})"
+        if len(unset) > 1:
+            others = [posixpath.basename(w.path) for w, _ in unset[1:]]
+            shown = ", ".join(others[:8]) + (f" and {len(others) - 8} more" if len(others) > 8 else "")
+            message += f"; {len(others)} more workflows set none either: {shown}"
+        yield self.finding(first.path, key_line(first.data, "on"), message)
 
 
 #: `${{ ... }}` expressions whose value an outside contributor controls (titles, bodies, branch names, ...).
