@@ -57,8 +57,7 @@ class WorkflowPermissions(Rule):
         message = f"no top-level `permissions:` (and none on job {jobs_listed})"
         if len(unset) > 1:
             others = [posixpath.basename(w.path) for w, _ in unset[1:]]
-            shown = ", ".join(others[:8]) + (f" and {len(others) - 8} more" if len(others) > 8 else "")
-            message += f"; {len(others)} more workflows set none either: {shown}"
+            message += f"; {len(others)} more workflows set none either: {listing(others)}"
         yield self.finding(first.path, key_line(first.data, "on"), message)
 
 
