@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     fixing = parser.add_argument_group("fixes (safe: files created, or lines added; never an existing line changed)")
     fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     fixing.add_argument("--fix", action="store_true", help="apply the fixes, then report what is left")
+    fixing.add_argument(
+        "--template",
+        metavar="SOURCE",
+        help="the fsdl-stack template that fixes adding its files render (a git URL or a local clone; default: "
+        "where fsdl-check was installed from)",
+    )
     setup = parser.add_argument_group("configuration")
     setup.add_argument("--config", metavar="FILE", help="read settings from FILE (a .fsdl-check.toml)")
     setup.add_argument("--no-cache", action="store_true", help="neither read nor write the cache of Python facts")
@@ -109,6 +115,8 @@ def _run(args: argparse.Namespace) -> int:
         return _catalogue(args)
     if args.fix or args.diff:
         _check_fix_flags(args)
+    elif args.template is not None:
+        raise UsageError("--template only serves --fix and --diff (the files they render from the template)")
     if args.statistics and args.format not in ("text", "concise", "json"):
         raise UsageError("--statistics works with --format text, concise or json")
     root = project_root(args.paths or ["."])
@@ -122,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.diff or args.fix:
         from fsdl_check import fixes
 
-        plan = fixes.plan(report)
+        plan = fixes.plan(report, template=args.template)
         for note in plan.notes:
             print(f"{PROG}: {note}", file=sys.stderr)
         if args.diff:

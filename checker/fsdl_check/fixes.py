@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from fsdl_check import from_template
 from fsdl_check.engine import Report
 from fsdl_check.model import Finding, Status
 from fsdl_check.parsing.dockerfile import exec_array, parse_dockerignore
@@ -47,8 +48,9 @@ class FileChange:
 class Workspace:
     """The audited root's files as the fixes so far have left them, in memory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, renderer: from_template.Renderer | None = None) -> None:
         self.root = root
+        self.renderer = renderer or from_template.Renderer(None)  # the template, for fixes that add its files
         self.changes: dict[str, FileChange] = {}
         self.notes: list[str] = []  # fixes not made, and why
         self._read: dict[str, str | None] = {}
@@ -253,22 +255,26 @@ def fix_summary(code: str) -> str | None:
     return found.summary if found else None
 
 
-def plan(report: Report) -> Plan:
+def plan(report: Report, template: str | None = None) -> Plan:
     """The changes the fixes of the report's evaluated rules would make, in rule order. A rule whose findings were
-    suppressed somewhere keeps its fix to itself: the user decided about it."""
+    suppressed somewhere keeps its fix to itself: the user decided about it. `template`: where fixes that add the
+    template's files render it from (default: where fsdl-check was installed from)."""
     repo = Repo(report.root, Options(large_file_mb=report.config.large_file_mb, exclude=report.config.exclude))
-    workspace = Workspace(report.root)
+    workspace = Workspace(report.root, from_template.Renderer(template))
     notes: list[str] = []
-    for result in sorted(report.results, key=lambda r: ORDER.index(r.code) if r.code in ORDER else len(ORDER)):
-        found = FIXERS.get(result.code)
-        if found is None or result.status is Status.SKIP or result.suppressed:
-            continue
-        if found.on_findings_only and not result.findings:
-            continue
-        try:
-            found.apply(repo, workspace, result.findings)
-        except Refused as exc:
-            notes.append(f"{result.code}: not fixed: {exc}")
+    try:
+        for result in sorted(report.results, key=lambda r: ORDER.index(r.code) if r.code in ORDER else len(ORDER)):
+            found = FIXERS.get(result.code)
+            if found is None or result.status is Status.SKIP or result.suppressed:
+                continue
+            if found.on_findings_only and not result.findings:
+                continue
+            try:
+                found.apply(repo, workspace, result.findings)
+            except Refused as exc:
+                notes.append(f"{result.code}: not fixed: {exc}")
+    finally:
+        workspace.renderer.close()
     notes.extend(workspace.notes)
     changes = [c for c in workspace.changes.values() if c.before is None or c.after != c.before]
     for change in changes:
@@ -277,8 +283,9 @@ def plan(report: Report) -> Plan:
     return Plan(report.root, sorted(changes, key=lambda c: c.path), notes)
 
 
-#: .gitignore before .dockerignore: what git ignores decides what the build context must leave out.
-ORDER = ["VC003", "EX004", "DK005", "NB002", "GA001", "GA003"]
+#: .gitignore before .dockerignore: what git ignores decides what the build context must leave out; the template's
+#: image (with its own .dockerignore) before both, so that they see it.
+ORDER = ["DK007", "VC003", "EX004", "DK005", "NB002", "GA001", "GA003"]
 
 
 # -- .gitignore (VC003) -----------------------------------------------------------------------------------------
@@ -611,12 +618,17 @@ def ecosystems(repo: Repo) -> list[tuple[str, str]]:
     return list(found)
 
 
-@fixer("GA003", "creates `.github/dependabot.yml` for the pip, github-actions and docker dependencies found")
+@fixer(
+    "GA003",
+    "creates `.github/dependabot.yml` for the pip, github-actions and docker dependencies found (on GitLab, the "
+    "template's `renovate.json`)",
+)
 def fix_dependabot(repo: Repo, workspace: Workspace, findings: list[Finding]) -> None:
     if any(workspace.exists(p) for p in ci.DEPENDENCY_BOTS):
         return
     if ".gitlab-ci.yml" in repo.paths and not any(p.startswith(".github/") for p in repo.paths):
-        raise Refused("Dependabot runs on GitHub; a GitLab project needs Renovate (see the template's renovate.json)")
+        from_template.RENOVATE.apply(repo, workspace, workspace.renderer)  # Dependabot runs only on GitHub
+        return
     found = ecosystems(repo)
     if not found:
         raise Refused("no Python manifest, workflow or Dockerfile for Dependabot to update")
@@ -634,3 +646,13 @@ def fix_dependabot(repo: Repo, workspace: Workspace, findings: list[Finding]) ->
     )
     names = ", ".join(sorted({e for e, _ in found}))
     workspace.create(".github/dependabot.yml", text, f"GA003: created .github/dependabot.yml ({names})")
+
+
+# -- the template's image (DK007) -------------------------------------------------------------------------------
+@fixer(
+    "DK007",
+    "creates the template's `docker/` files and `.dockerignore` (CPU image), rendered for this repository, where it "
+    "has the lock file, `src/` and console script they use",
+)
+def fix_image(repo: Repo, workspace: Workspace, findings: list[Finding]) -> None:
+    from_template.IMAGE.apply(repo, workspace, workspace.renderer)

@@ -1,0 +1,169 @@
+"""Fixes that add the template's own files for a practice a repository lacks (`--fix`, `--diff`).
+
+The files are rendered by Copier from the fsdl-stack template, with the answers `fsdl-check adopt` infers from the
+repository plus the one answer the practice needs (`container=cpu` for an image, say), so what lands is byte for byte
+what `copier copy` would have written for this project. A file is only ever created, never written over, and only
+when the repository has what the file relies on: the template's Dockerfile copies `requirements-lock.txt` and
+`src/` and runs the project's `<slug>-train` script, so it is not dropped into a repository that has none of them
+(the note says what is missing). A project made from the template gets the `copier update` command instead, which
+also keeps its answers file in step.
+
+Where the template comes from: `--template`, or else where this fsdl-check was installed from (as for adopt).
+Copier is the `adopt` extra; without it, or without a template, the fix is a one-line note and nothing else.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fsdl_check.parsing.dockerfile import exec_array, parse_dockerfile
+from fsdl_check.repo import Repo
+from fsdl_check.rules.template import COOKIECUTTER_ANSWERS, COPIER_ANSWERS_NAME, CRUFT_ANSWERS
+
+if TYPE_CHECKING:
+    from fsdl_check.fixes import Workspace
+
+
+class Unavailable(Exception):
+    """The template cannot be rendered here (no Copier, no template source, a render that failed)."""
+
+
+@dataclass
+class Renderer:
+    """Renders the template once per set of answer overrides, into one scratch folder removed by `close`."""
+
+    template: str | None
+    scratch: Path | None = None
+
+    def __post_init__(self) -> None:
+        self._renders: dict[tuple[tuple[str, Any], ...], tuple[Path, dict[str, Any]]] = {}
+
+    def render(self, repo: Repo, overrides: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
+        """The folder holding the render, and the answers it was made with."""
+        key = tuple(sorted(overrides.items()))
+        if key not in self._renders:
+            self._renders[key] = self._render(repo, overrides)
+        return self._renders[key]
+
+    def _render(self, repo: Repo, overrides: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
+        try:
+            import copier  # noqa: F401  (the adopt extra: only its absence is checked here)
+        except ImportError:
+            raise Unavailable("rendering the template needs Copier: pip install 'fsdl-check[adopt]'") from None
+        from fsdl_check import adopt
+
+        try:
+            source = adopt.resolve_source(self.template, None)
+            answers = {name: answer.value for name, answer in adopt.infer(repo).items()} | overrides
+            if self.scratch is None:
+                self.scratch = Path(tempfile.mkdtemp(prefix="fsdl-check-fix-"))
+            folder = self.scratch / str(len(self._renders))
+            adopt.render(source, answers, folder)
+        except adopt.AdoptError as exc:
+            raise Unavailable(str(exc).replace("--template is required: ", "the template is needed: ")) from None
+        return folder, answers
+
+    def close(self) -> None:
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+
+
+#: What a template file needs of the repository, beyond itself: the paths or facts it lacks (empty: nothing).
+Needs = Callable[[Repo, "Workspace", Path, dict[str, Any]], list[str]]
+
+
+@dataclass(frozen=True)
+class TemplateFix:
+    code: str
+    files: tuple[str, ...]  # template paths created where missing (a folder: every file rendered under it)
+    overrides: dict[str, Any]  # the answers the practice needs
+    needs: Needs
+    #: The answer to give `copier update` / `cruft update` in a project made from the template.
+    update: tuple[str, str]
+
+    def apply(self, repo: Repo, workspace: Workspace, renderer: Renderer) -> None:
+        from fsdl_check.fixes import Refused
+
+        made = made_from_template(repo)
+        if made is not None:
+            name, value = self.update
+            command = (
+                f"copier update --defaults --data {name}={value}"
+                if made == "copier"
+                else f'cruft update --variables-to-update \'{{"{name}": "{value}"}}\''
+            )
+            raise Refused(f"this project was made from the template: `{command}` adds the files and its answer")
+        try:
+            folder, answers = renderer.render(repo, self.overrides)
+        except Unavailable as exc:
+            raise Refused(str(exc)) from None
+        rendered = [rel for rel in rendered_paths(folder) if any(_under(rel, f) for f in self.files)]
+        if not rendered:
+            raise Refused(f"the template release rendered has no {' or '.join(self.files)} (a later one may)")
+        lacking = self.needs(repo, workspace, folder, answers)
+        if lacking:
+            raise Refused(
+                f"the template's {', '.join(rendered)} would need {', '.join(lacking)}, which this repository lacks"
+            )
+        for rel in rendered:
+            if workspace.exists(rel):
+                continue  # the user's own file stays; the next audit says whether it covers the practice
+            text = (folder / rel).read_bytes().decode("utf-8")
+            workspace.create(rel, text, f"{self.code}: created {rel} (the template's)")
+
+
+def _under(rel: str, entry: str) -> bool:
+    return rel == entry or rel.startswith(entry.rstrip("/") + "/")
+
+
+def rendered_paths(folder: Path) -> list[str]:
+    from fsdl_check.adopt import rendered_files
+
+    return sorted(rendered_files(folder))
+
+
+def made_from_template(repo: Repo) -> str | None:
+    """'copier' or 'cruft' for a project whose answers file says it was made from a template."""
+    if any(COPIER_ANSWERS_NAME.fullmatch(p) for p in repo.paths):
+        return "copier"
+    if CRUFT_ANSWERS in repo.paths or COOKIECUTTER_ANSWERS in repo.paths:
+        return "cruft"
+    return None
+
+
+# -- the template's image (DK007) -------------------------------------------------------------------------------
+def image_needs(repo: Repo, workspace: Workspace, folder: Path, answers: dict[str, Any]) -> list[str]:
+    """What the rendered Dockerfile copies from the build context, and the console script it runs, where the
+    repository lacks them: read off the render itself, so it follows the template."""
+    dockerfile = parse_dockerfile("docker/Dockerfile", (folder / "docker/Dockerfile").read_text())
+    lacking: list[str] = []
+    for instruction in dockerfile.instructions:
+        if instruction.keyword not in ("COPY", "ADD") or instruction.flag("from"):
+            continue
+        sources = exec_array(instruction.value) or tuple(instruction.value.split())
+        for source in (s.removeprefix("./").rstrip("/") for s in sources[:-1] if not s.startswith("--")):
+            present = source in repo.paths or source in workspace.changes
+            if not (present or any(p.startswith(source + "/") for p in repo.paths)):
+                lacking.append(source + ("/" if (folder / source).is_dir() else ""))
+    entry = next((i for i in reversed(dockerfile.instructions) if i.keyword == "ENTRYPOINT"), None)
+    command = exec_array(entry.value) if entry is not None else None
+    if command:
+        scripts = repo.pyproject.get("project.scripts") if repo.pyproject is not None else None
+        if not isinstance(scripts, dict) or command[0] not in scripts:
+            lacking.append(f"a `{command[0]}` console script in pyproject.toml")
+    return list(dict.fromkeys(lacking))
+
+
+def no_needs(repo: Repo, workspace: Workspace, folder: Path, answers: dict[str, Any]) -> list[str]:
+    return []
+
+
+IMAGE = TemplateFix("DK007", ("docker", ".dockerignore"), {"container": "cpu"}, image_needs, ("container", "cpu"))
+#: Renovate, the template's dependency bot where CI is not on GitHub (Dependabot runs only there).
+RENOVATE = TemplateFix("GA003", ("renovate.json",), {"ci": "gitlab"}, no_needs, ("ci", "gitlab"))
