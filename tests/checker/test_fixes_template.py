@@ -4,6 +4,7 @@ repository, created only where missing and only where the repository has what th
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import copier
 import pytest
 from conftest import Run
 
-from fsdl_check import adopt
+from fsdl_check import adopt, fixes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "template"))
@@ -179,3 +180,40 @@ def test_template_only_with_fix_or_diff(tmp_path: Path, run_cli: Run) -> None:
     assert (
         err == "fsdl-check: error: --template only serves --fix and --diff (the files they render from the template)\n"
     )
+
+
+def _adopt_fixtures() -> dict[str, dict[str, str]]:
+    import test_adopt  # the fixture repositories shaped like real ones
+
+    return {
+        "single-script": test_adopt.SCRIPT_REPO,
+        "lightning-hydra": test_adopt.HYDRA_REPO,
+        "notebook-course": test_adopt.COURSE_REPO,
+    }
+
+
+@pytest.mark.parametrize("name", ["single-script", "lightning-hydra", "notebook-course"])
+def test_fix_on_repositories_shaped_like_real_ones_changes_only_what_diff_shows(
+    name: str, template: Path, tmp_path: Path, run_cli: Run
+) -> None:
+    """What `--diff` shows, applied with `patch`, is exactly what `--fix` writes; every file the user had keeps
+    its lines; findings drop; a second `--fix` finds nothing left to do."""
+    files = _adopt_fixtures()[name]
+    root = new_repo(tmp_path / name, files)
+    copy = tmp_path / "patched"
+    shutil.copytree(root, copy, symlinks=True)
+    found_before = findings(run_cli, root, "ALL")
+
+    _, diff, _ = run_cli("--diff", "--select", "ALL", "--template", template, root)
+    assert diff, "nothing to fix"
+    subprocess.run(["patch", "-p1", "--quiet", "--batch"], input=diff, text=True, cwd=copy, check=True)
+    _, _, err = run_cli("--fix", "--select", "ALL", "--template", template, root)
+    assert "internal error" not in err
+    assert tree(root) == tree(copy)
+    for rel, text in files.items():
+        assert fixes.insertions_only(text, (root / rel).read_text()), rel
+    assert findings(run_cli, root, "ALL") < found_before
+
+    fixed = tree(root)
+    _, _, err = run_cli("--fix", "--select", "ALL", "--template", template, root)
+    assert "fsdl-check: fixed " not in err and tree(root) == fixed
