@@ -17,7 +17,7 @@ import pytest
 from fsdl_check.config import Config
 from fsdl_check.engine import Report, audit
 from fsdl_check.model import Area, ProjectKind, Severity, all_rules
-from fsdl_check.reports import FORMATS, render, sarif, text
+from fsdl_check.reports import FORMATS, gitlab, render, sarif, scanning, text
 
 pytestmark = pytest.mark.usefixtures("marker_rules")
 
@@ -402,6 +402,33 @@ def test_gitlab_repository_level_findings_are_on_a_real_file(make_repo: MakeRepo
     [issue] = json.loads(render(audit(root, Config(select=("FC906",), project_kind=ProjectKind.TRAINING)), "gitlab"))
     assert issue["location"] == {"path": "README.md", "lines": {"begin": 1}}
     assert issue["description"].endswith("(about the repository; shown on README.md)")
+
+
+def test_gitlab_issues_are_capped_with_a_last_info_issue_and_a_note_on_stderr(
+    make_repo: MakeRepo, marker_rules: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = "".join(f'x{i} = "MARK-WARNING"\n' for i in range(30)) + 'e = "MARK-ERROR"\n'
+    finished = audit(make_repo({"README.md": "# x\n", "a.py": lines}), Config(select=("FC901", "FC902")))
+    full = json.loads(gitlab.render(finished))
+    assert len(full) == 31 and capsys.readouterr().err == ""  # under the cap: every finding, no note
+    issues = json.loads(gitlab.render(finished, max_results=10))
+    jsonschema.Draft7Validator(gitlab_schema()).validate(issues)
+    *kept, note = issues
+    assert len(kept) == 10 and "FC901" in {i["check_name"] for i in kept}  # the most severe are kept
+    by_print = {i["fingerprint"]: i for i in full}
+    assert all(by_print[i["fingerprint"]] == i for i in kept)  # fingerprints do not depend on the cap
+    assert note["check_name"] == "results-capped" and note["severity"] == "info"
+    assert note["location"] == {"path": "README.md", "lines": {"begin": 1}}
+    assert note["description"].startswith("21 of 31 findings left out")
+    assert "fsdl-check --format json" in note["description"]
+    assert "GitLab Code Quality: 21 of 31 findings left out" in capsys.readouterr().err
+
+
+def test_the_default_gitlab_cap_is_the_sarif_one(make_repo: MakeRepo, marker_rules: object) -> None:
+    finished = audit(make_repo({"a.py": 'x = "MARK-INFO"\n' * 5003}), Config(select=("FC903",)))
+    issues = json.loads(gitlab.render(finished))
+    assert len(issues) == scanning.MAX_RESULTS + 1 and issues[-1]["check_name"] == "results-capped"
+    assert issues[-1]["location"]["path"] == "a.py"  # the file repository-level findings are shown on
 
 
 # -- Markdown -------------------------------------------------------------------------------------------------------

@@ -181,6 +181,59 @@ def test_builder_stages_are_checked_for_pins_only(make_repo: MakeRepo) -> None:
     assert [(f.line, f.message) for f in findings] == [(4, "unpinned packages: torch")]
 
 
+def test_one_finding_per_dockerfile_naming_every_offending_run(make_repo: MakeRepo) -> None:
+    dockerfile = (
+        "FROM python:3.12-slim\n"
+        "RUN apt-get update && apt-get install -y git && rm -rf /var/lib/apt/lists/*\n"  # 2
+        "COPY . /app\n"
+        "RUN apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"  # 4
+        "RUN pip install torch numpy==1.26.4\n"  # 5
+        "USER app\n"
+    )
+    findings = run("DK002", make_repo({"Dockerfile": dockerfile, "docker/Dockerfile.gpu": dockerfile}))
+    assert where(findings) == [("Dockerfile", 2), ("docker/Dockerfile.gpu", 2)]
+    assert findings[0].message == (
+        "apt-get install without --no-install-recommends; also line 4 (apt-get install without "
+        f"--no-install-recommends), line 5 ({NO_CACHE}; unpinned packages: torch)"
+    )
+
+
+def test_other_offending_runs_are_grouped_by_problem(make_repo: MakeRepo) -> None:
+    runs = "".join(f"RUN pip install --no-cache-dir pkg{n}\n" for n in range(8))
+    dockerfile = f"FROM python:3.12-slim\nRUN apt-get update\n{runs}RUN uv pip install --system -r r.txt\n"
+    [finding] = run("DK002", make_repo({"Dockerfile": dockerfile}))
+    assert (finding.line, finding.message) == (
+        2,
+        f"{LISTS}; also lines 3, 4, 5, 6, 7, 8 and 2 more "
+        "(unpinned packages: pkg0, pkg1, pkg2, pkg3, pkg4 and 3 more), line 11 (uv pip install without --no-cache)",
+    )
+
+
+def test_a_suppression_above_a_run_waives_that_run_alone(make_repo: MakeRepo) -> None:
+    dockerfile = (
+        "FROM python:3.12-slim\n"
+        "# fsdl: ignore[DK002] the build tools are pinned by the base image\n"
+        "RUN pip install --no-cache-dir build\n"  # 3
+        "RUN pip install torch\n"  # 4
+        "RUN pip install --no-cache-dir numpy\n"  # 5
+    )
+    root = make_repo({"Dockerfile": dockerfile})
+    result = next(r for r in audit(root).results if r.code == "DK002")
+    assert [(f.line, f.message) for f in result.suppressed] == [(3, "unpinned packages: build")]
+    assert [(f.line, f.message) for f in result.findings] == [
+        (4, f"{NO_CACHE}; unpinned packages: torch; also line 5 (unpinned packages: numpy)")
+    ]
+    assert not [r for r in audit(root).results if r.code == "FC001" and r.findings]  # the suppression was used
+
+
+def test_a_file_suppression_waives_the_whole_dockerfile(make_repo: MakeRepo) -> None:
+    dockerfile = (
+        "# fsdl: ignore-file[DK002] a scratch image\nFROM python:3.12-slim\nRUN pip install a\nRUN pip install b\n"
+    )
+    result = next(r for r in audit(make_repo({"Dockerfile": dockerfile})).results if r.code == "DK002")
+    assert result.findings == [] and [f.line for f in result.suppressed] == [3]
+
+
 # -- DK003 --------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("dockerfile", "line", "message"),

@@ -29,7 +29,7 @@ REPOSITORY_URL = "https://github.com/OWNER/fsdl-stack"
 #: Where a repository-level finding is shown, first present wins.
 ANCHOR_FILES = ("README.md", "README.rst", "README.txt", "README", "pyproject.toml", "setup.py", "setup.cfg")
 #: GitHub code scanning shows at most 5,000 results of a run (it drops the rest) and refuses a SARIF file over
-#: 10 MB gzip-compressed; a report is kept well inside both.
+#: 10 MB gzip-compressed; a report is kept well inside both. The GitLab Code Quality report keeps as many.
 MAX_RESULTS = 5000
 MAX_BYTES = 20_000_000
 

@@ -31,9 +31,11 @@ from fsdl_check.parsing.dockerfile import (
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.yamlfile import YamlDoc
 from fsdl_check.repo import Repo, RepoFile
+from fsdl_check.rules.ci import listing
 from fsdl_check.rules.ci_commands import split_shell, unwrap
 from fsdl_check.rules.tracking import DEFAULT_OUTPUT, tracker_use
 from fsdl_check.rules.vcs import baked_secrets, mask
+from fsdl_check.suppressions import scan
 
 DOCKERFILE = "docker/Dockerfile"
 DOCKERIGNORE = ".dockerignore"
@@ -218,12 +220,52 @@ class RunProblems:
         if self.apt_lists:
             parts.append(f"apt lists left in the layer (no `rm -rf {APT_LISTS}/*` in this RUN)")
         if self.pip_cache:
-            flag = "--no-cache" if self.pip_cache.startswith("uv") else "--no-cache-dir"
-            parts.append(f"{self.pip_cache} without {flag}")
+            parts.append(self.pip_cache_text)
         if self.unpinned:
             more = f" and {len(self.unpinned) - 5} more" if len(self.unpinned) > 5 else ""
             parts.append(f"unpinned packages: {', '.join(self.unpinned[:5])}{more}")
         return parts
+
+    @property
+    def pip_cache_text(self) -> str:
+        return f"{self.pip_cache} without {'--no-cache' if self.pip_cache.startswith('uv') else '--no-cache-dir'}"
+
+    def kinds(self) -> list[str]:
+        """Each problem in a few words, without the packages: how a line is named among the others."""
+        kinds = ["apt-get install without --no-install-recommends"] if self.no_recommends else []
+        kinds += ["apt lists left in the layer"] if self.apt_lists else []
+        kinds += [self.pip_cache_text] if self.pip_cache else []
+        return kinds + (["unpinned packages"] if self.unpinned else [])
+
+
+def others_listing(offending: list[tuple[int, RunProblems]]) -> str:
+    """The other offending RUNs of a Dockerfile, grouped by problem: `lines 14, 22 (apt-get install without
+    --no-install-recommends), line 30 (pip install without --no-cache-dir; unpinned packages: torch, numpy)`."""
+    lines: dict[str, list[str]] = {}
+    packages: list[str] = []
+    for line, problems in offending:
+        for kind in problems.kinds():
+            lines.setdefault(kind, []).append(str(line))
+        packages.extend(p for p in problems.unpinned if p not in packages)
+    groups: dict[tuple[str, ...], list[str]] = {}  # problems on the same lines are named together
+    for kind, numbers in lines.items():
+        if kind == "unpinned packages":
+            more = f" and {len(packages) - 5} more" if len(packages) > 5 else ""
+            kind = f"{kind}: {', '.join(packages[:5])}{more}"
+        groups.setdefault(tuple(numbers), []).append(kind)
+    return ", ".join(
+        f"line{'s' if len(numbers) > 1 else ''} {listing(list(numbers))} ({'; '.join(kinds)})"
+        for numbers, kinds in groups.items()
+    )
+
+
+def suppressed_lines(repo: Repo, path: str, code: str) -> set[int]:
+    """The instructions of a Dockerfile that a `# fsdl: ignore[...]` comment naming `code` (or a prefix) applies
+    to, as the engine matches them (`ignore-file` ones are the engine's alone)."""
+    text = repo.text(path)
+    found = scan(path, text) if text is not None else []
+    covered = (s for s in found if not s.whole_file and any(code.startswith(c) for c in s.codes))
+    return {s.line if s.target is None else s.target for s in covered}
 
 
 def shell_script(instruction: Instruction) -> str:
@@ -367,6 +409,11 @@ class PackageHygiene(Rule):
     `--no-install-recommends`, `rm -rf /var/lib/apt/lists/*`, `--no-cache-dir` (or `PIP_NO_CACHE_DIR`, or BuildKit
     cache mounts `--mount=type=cache,target=/root/.cache/pip`). Builder stages that are only copied from are
     checked for pins alone: their layers stay behind.
+
+    A Dockerfile gets one finding, on its first offending RUN, that lists the other RUNs by problem. A
+    `# fsdl: ignore[DK002]` comment above a RUN waives that RUN alone (the finding moves to the next offending one);
+    `# fsdl: ignore-file[DK002]` waives the whole Dockerfile, and hadolint's own pragmas (`# hadolint
+    ignore=DL3013`) waive one problem of one RUN.
     """
 
     code, severity = "DK002", Severity.INFO
@@ -383,6 +430,8 @@ class PackageHygiene(Rule):
             if is_auxiliary(dockerfile.path):
                 continue
             in_image = image_stages(dockerfile)
+            offending: list[tuple[int, RunProblems]] = []
+            suppressed = suppressed_lines(repo, dockerfile.path, self.code)
             for stage in dockerfile.stages:
                 variables = dockerfile.variables(stage)
                 chained = [i for s in dockerfile.chain(stage)[1:] for i in s.instructions]
@@ -391,9 +440,20 @@ class PackageHygiene(Rule):
                     if instruction.keyword == "RUN":
                         problems = run_problems(instruction, variables, recommends_off, stage.index in in_image)
                         problems.waive(functools.partial(waivers.waived, dockerfile, instruction))
-                        if parts := problems.describe():
+                        parts = problems.describe()
+                        if parts and instruction.line in suppressed:  # its own finding, for the suppression to hide
                             yield self.finding(dockerfile.path, instruction.line, "; ".join(parts))
+                        elif parts:
+                            offending.append((instruction.line, problems))
                     recommends_off = recommends_off or _turns_off_recommends(instruction)
+            if offending:
+                # One fact, one finding: the first offending RUN, with the others listed.
+                offending.sort(key=lambda item: item[0])
+                (line, problems), others = offending[0], offending[1:]
+                message = "; ".join(problems.describe())
+                if others:
+                    message += f"; also {others_listing(others)}"
+                yield self.finding(dockerfile.path, line, message)
 
 
 def _turns_off_recommends(instruction: Instruction) -> bool:
