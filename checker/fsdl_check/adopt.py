@@ -861,11 +861,38 @@ def _print_plan(
         for rel in paths:
             say(f"  {label:<6}  {rel}{note(rel)}")
     say(f"  {'create':<6}  {ANSWERS_FILE}  (the answers, _src_path and _commit for `copier update`)")
+    for created, used in runs_kept_files(plan):
+        for rel in used:
+            if rel in plan.clashes:
+                say(
+                    f"\nWarning: the template's {created} runs {rel}, which is not created here: the targets that "
+                    "run it fail until the name is free and the path is taken off adopted_files."
+                )
+            else:
+                say(
+                    f"\nWarning: the template's {created} runs {rel}, which stays yours here: the targets that run "
+                    "it run your file. Rename yours and take the path off adopted_files to get the template's."
+                )
     if plan.clashes:
         say(
             f"\nNot created, to keep each import name one thing: {', '.join(sorted(plan.clashes))}. The template's "
             "other files may import them; take a path off adopted_files once the name is free."
         )
+
+
+def runs_kept_files(plan: Plan) -> list[tuple[str, list[str]]]:
+    """(created file, kept paths it names) for the template's task files that call a file the user keeps, such as
+    a Makefile whose `setup` runs `tools/environment.py` where the repository has a script of that name."""
+    if plan.rendered is None:
+        return []
+    out: list[tuple[str, list[str]]] = []
+    for created in ("Makefile", ".pre-commit-config.yaml"):
+        if created in plan.create and (plan.rendered / created).is_file():
+            text = (plan.rendered / created).read_text()
+            used = [rel for rel in plan.excluded if "/" in rel and rel.endswith(".py") and rel in text]
+            if used:
+                out.append((created, used))
+    return out
 
 
 def say(line: str = "") -> None:

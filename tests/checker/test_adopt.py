@@ -802,6 +802,7 @@ def test_a_module_beside_a_package_of_its_name_is_not_created(
     assert "skip    src/speechnet/data.py  (not created: src/speechnet/data/ is your package" in out
     assert "skip    tools/environment.py  (not created: tools.py is your module" in out
     assert "2 not created (a module/package clash)" in out
+    assert "Warning: the template's Makefile runs tools/environment.py, which is not created here" in out
     assert not (root / "src" / "speechnet" / "data.py").exists() and not (root / "tools").exists()
     assert (root / "src" / "speechnet" / "cli.py").is_file()  # the rest of the package joins the user's
     adopted = recorded(root)["adopted_files"]
@@ -813,6 +814,17 @@ def test_a_module_beside_a_package_of_its_name_is_not_created(
     test_update.assert_clean(root)
     assert_untouched(root, before)
     assert not (root / "src" / "speechnet" / "data.py").exists() and not (root / "tools").exists()
+
+
+def test_a_kept_script_the_makefile_runs_is_named(
+    template_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The user's own tools/environment.py is kept; the template's Makefile runs that path in `make setup`."""
+    root = make(tmp_path, "mnist-baseline", {**SCRIPT_REPO, "tools/environment.py": "print('conda env')\n"})
+    assert adopt.main([str(root), "--template", str(template_repo), "--vcs-ref", WORKING, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "keep    tools/environment.py  (yours" in out
+    assert "Warning: the template's Makefile runs tools/environment.py, which stays yours here" in out
 
 
 def test_clash_rules(tmp_path: Path) -> None:
