@@ -95,6 +95,31 @@ def test_ts002_fires(make_repo: MakeRepo, files: dict[str, str], expected: tuple
     assert where(run("TS002", make_repo({"tests/test_a.py": TEST, **files}))) == [expected]
 
 
+@pytest.mark.parametrize(
+    "files",
+    [
+        # a `test` target whose recipe was read and runs no tests: the name does not count once the recipe is known
+        {".github/workflows/ci.yml": workflow("make test"), "Makefile": "test:\n\techo 'tests are run by hand'\n"},
+        {".github/workflows/ci.yml": workflow("just test"), "justfile": "test:\n    echo later\n"},
+        # recipes that cannot be read are judged by the target's name: these are not tests
+        {".github/workflows/ci.yml": workflow("make lint")},
+        {".github/workflows/ci.yml": workflow("just docs")},
+        {".github/workflows/ci.yml": workflow("tox -e lint")},
+        {".github/workflows/ci.yml": workflow("nox -s docs")},
+    ],
+)
+def test_ts002_a_task_runner_target_counts_by_its_recipe_or_else_its_name(
+    make_repo: MakeRepo, files: dict[str, str]
+) -> None:
+    assert len(run("TS002", make_repo({"tests/test_a.py": TEST, **files}))) == 1
+
+
+@pytest.mark.parametrize("command", ["just test", "tox -e py312", "nox -s unit_tests", "make check-tests"])
+def test_ts002_an_unreadable_test_target_is_taken_at_its_word(make_repo: MakeRepo, command: str) -> None:
+    files = {"tests/test_a.py": TEST, ".github/workflows/ci.yml": workflow(command)}
+    assert run("TS002", make_repo(files)) == []
+
+
 def test_ts002_says_nothing_without_tests_to_run_ts001_reports_them(make_repo: MakeRepo) -> None:
     assert run("TS002", make_repo({".github/workflows/lint.yml": workflow("ruff check .")})) == []
 
