@@ -41,7 +41,7 @@ class RuleResult:
         return self.rule.code
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # mutation: equivalent (nothing assigns to a score once made)
 class AreaScore:
     area: Area
     passed: int
@@ -99,7 +99,11 @@ def _score(area: Area, results: list[RuleResult]) -> AreaScore:
     return AreaScore(area, count[Status.PASS], count[Status.FAIL], count[Status.SKIP], _weighted(results))
 
 
-def audit(root: str | Path, config: Config | None = None, cache: bool | FactCache = False) -> Report:
+def audit(
+    root: str | Path,
+    config: Config | None = None,
+    cache: bool | FactCache = False,  # mutation: equivalent (the cache never changes a report; tests check it)
+) -> Report:
     """Audit the repository at `root`. Raises NotADirectoryError for a path that is not a directory.
 
     `cache`: True keeps the facts of Python modules in the user's cache directory (see `fsdl_check.cache`), a
