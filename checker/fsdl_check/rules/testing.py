@@ -43,7 +43,7 @@ def _test_dir(path: str) -> str | None:
 
 
 def is_test_file(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
+    name = path.rsplit("/", 1)[-1]  # mutation: equivalent (only the last part is read)
     is_test_name = (name.startswith("test_") and name.endswith(".py")) or name.endswith("_test.py")
     return is_test_name and _test_dir(path) is not None
 
@@ -60,7 +60,7 @@ class TestsExist(Rule):
     models and the training step get pinned down, and the precondition for running them in CI.
     """
 
-    __test__ = False  # a rule, not a pytest test class
+    __test__ = False  # a rule, not a pytest test class  # mutation: equivalent (tells pytest this class is no test)
     code, severity = "TS001", Severity.ERROR
     fix = "Add `tests/test_*.py` and `[tool.pytest.ini_options]`; see the template's `tests/test_training.py`."
     example = "train.py\nmodel.py\n# no tests/ directory"
@@ -112,7 +112,7 @@ class TestsRunInCI(Rule):
     and pull request — directly, or through `make test`, tox, nox, hatch or a script — turns them into a gate.
     """
 
-    __test__ = False
+    __test__ = False  # mutation: equivalent (tells pytest this class is no test)
     code, severity = "TS002", Severity.ERROR
     fix = "Run `pytest` (or `make test`) in a CI job; see the template's `.github/workflows/ci.yml`."
     example = "jobs:\n  lint:\n    steps:\n      - run: ruff check .\n# no job runs pytest"
