@@ -213,3 +213,84 @@ def test_nb001_a_task_runner_executing_documentation_notebooks_tests_the_docs(
 ) -> None:
     files = {"Makefile": f"docs:\n\tjupyter nbconvert --execute {folder}/guide.ipynb\n", f"{folder}/guide.ipynb": CLEAN}
     assert bool(run("NB001", make_repo(files))) is reported
+
+
+# -- the package the notebooks must stay out of, and what runs them (mutation-run boundaries) -------------------
+@pytest.mark.parametrize(
+    ("pyproject", "package"),
+    [
+        ('[project]\nname = "my-pkg"\n', "my_pkg"),  # the distribution's name, normalised to its import name
+        ("[tool.setuptools]\npackages = ['mypkg', 'mypkg.sub']\n", "mypkg/sub"),
+        ('[tool.hatch.build.targets.wheel]\npackages = ["lib/mypkg"]\n', "lib/mypkg"),  # a folder, not under src/
+    ],
+)
+def test_nb001_the_package_is_what_the_build_configuration_names(
+    make_repo: MakeRepo, pyproject: str, package: str
+) -> None:
+    files = {"pyproject.toml": pyproject, f"{package}/__init__.py": "", f"{package}/explore.ipynb": CLEAN}
+    findings = run("NB001", make_repo(files))
+    assert where(findings) == [(f"{package}/explore.ipynb", None)]
+    assert f"inside the importable package '{package}'" in findings[0].message
+
+
+def test_nb001_without_packaging_a_folder_with_init_is_not_known_as_the_package(make_repo: MakeRepo) -> None:
+    files = {"mypkg/__init__.py": "", "mypkg/explore.ipynb": CLEAN}
+    assert run("NB001", make_repo(files)) == []
+
+
+@pytest.mark.parametrize(
+    ("recipe", "reported"),
+    [
+        ("jupyter nbconvert --execute --to notebook train.ipynb", True),
+        ("jupyter nbconvert --ExecutePreprocessor.enabled=True train.ipynb", True),
+        ("jupyter execute train.ipynb", True),
+        ("jupyter nbconvert --to html train.ipynb", False),  # rendered, not run
+        ("jupyter lab train.ipynb", False),
+        ("papermill train.ipynb out.ipynb -p lr 0.1", True),
+    ],
+)
+def test_nb001_a_task_that_runs_a_notebook_puts_it_on_the_training_path(
+    make_repo: MakeRepo, recipe: str, reported: bool
+) -> None:
+    files = {"train.ipynb": CLEAN, "Makefile": f"train:\n\t{recipe}\n"}
+    assert where(run("NB001", make_repo(files))) == ([("train.ipynb", None)] if reported else [])
+
+
+def test_nb001_a_ci_step_does_not_hide_a_task_that_runs_a_notebook(make_repo: MakeRepo) -> None:
+    files = {
+        "train.ipynb": CLEAN,
+        ".github/workflows/ci.yml": workflow("ruff check ."),
+        "Makefile": "train:\n\tpapermill train.ipynb out.ipynb\n",
+    }
+    assert where(run("NB001", make_repo(files))) == [("train.ipynb", None)]
+
+
+def test_nb001_every_module_is_read_for_notebook_imports(make_repo: MakeRepo) -> None:
+    files = {
+        "a.py": "import os\n",
+        "b.py": "import import_ipynb\nimport features\n",
+        "notebooks/features.ipynb": CLEAN,
+    }
+    assert where(run("NB001", make_repo(files))) == [("notebooks/features.ipynb", None)]
+
+
+def test_nb001_papermill_with_a_computed_path_is_not_guessed(make_repo: MakeRepo) -> None:
+    code = "import papermill as pm\n\npath = 'x'\npm.execute_notebook(path, 'out.ipynb')\npm.execute_notebook()\n"
+    assert run("NB001", make_repo({"run.py": code, "train.ipynb": CLEAN})) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "counts"),
+    [
+        ("CONTRIBUTING.md", True),
+        ("docs/setup.rst", True),
+        ("Makefile", True),
+        ("src/pkg/NOTES.md", False),  # a note deep in the code is not where contributors read set-up steps
+        ("setup.py", False),
+    ],
+)
+def test_nb002_nbstripout_install_counts_where_contributors_read_it(
+    make_repo: MakeRepo, path: str, counts: bool
+) -> None:
+    files = {"notebooks/a.ipynb": WITH_OUTPUT, path: "# run: nbstripout --install\n"}
+    assert (run("NB002", make_repo(files)) == []) is counts

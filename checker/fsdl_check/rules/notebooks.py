@@ -24,31 +24,37 @@ _STRIP_COMMAND = re.compile(r"nbstripout|nb-clean|nbdev_clean|--clear-output|Cle
 _OUTPUTS = re.compile(r'"outputs"\s*:\s*\[\s*(?!\])')
 
 
-def _package_names(pyproject: TomlDoc | None) -> set[str]:
+def _package_names(pyproject: TomlDoc | None) -> tuple[set[str], set[str]]:
+    """The distribution's import names (a top-level folder of that name is the package), and the package folders
+    the build configuration names (hatch's `packages = ["lib/pkg"]`, setuptools' `packages = ["pkg.sub"]`)."""
     names: set[str] = set()
+    folders: set[str] = set()
     if pyproject is None:
-        return names
+        return names, folders
     for key in ("project.name", "tool.poetry.name"):
         value = pyproject.get(key)
         if isinstance(value, str):
             names.add(re.sub(r"[-.]+", "_", value).lower())
-    for key in ("tool.hatch.build.targets.wheel.packages", "tool.setuptools.packages"):
+    for key, dotted in (("tool.hatch.build.targets.wheel.packages", False), ("tool.setuptools.packages", True)):
         value = pyproject.get(key)
         for item in value if isinstance(value, list) else []:
-            if isinstance(item, str):
-                names.add(item.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0])
-    return names
+            if isinstance(item, str) and item.strip("/."):
+                folders.add(item.replace(".", "/") if dotted else posixpath.normpath(item))
+    return names, folders
 
 
 def _package_dirs(paths: frozenset[str], pyproject: TomlDoc | None) -> set[str]:
-    """Directories that are (part of) the importable package: with an `__init__.py`, under src/ or named as it."""
-    names = _package_names(pyproject)
+    """Directories that are (part of) the importable package: with an `__init__.py`, and under src/, named as the
+    distribution or inside a package folder the build configuration names."""
+    names, folders = _package_names(pyproject)
     dirs = set()
     for path in paths:
         if posixpath.basename(path) == "__init__.py":
             directory = posixpath.dirname(path)
             top = directory.split("/")[0]
-            if directory and (top == "src" or top in names):
+            declared = any(directory == f or directory.startswith(f + "/") for f in folders)
+            package = top == "src" or top in names or declared
+            if directory and package:  # mutation: equivalent (a notebook's parents are never the root)
                 dirs.add(directory)
     return dirs
 
@@ -227,6 +233,7 @@ class NotebookOutputsStripped(Rule):
         for notebook in with_outputs:
             text = repo.text(notebook.path) or ""
             match = _OUTPUTS.search(text)
-            line = text.count("\n", 0, match.start()) + 1 if match else None
+            start = match.start() if match else None
+            line = None if start is None else text.count("\n", 0, start) + 1  # mutation: equivalent (starts with {)
             count = sum(1 for cell in notebook.cells if cell.get("outputs"))
             yield self.finding(notebook.path, line, f"notebook committed with outputs in {count} cells")
