@@ -466,3 +466,25 @@ def test_examples_tests_and_the_tools_own_code_are_left_out(make_repo: MakeRepo)
         }
     )
     assert codes(root) == {}
+
+
+@pytest.mark.parametrize(
+    ("good", "bad"),
+    [
+        ({"a_study.py": OPTUNA_GOOD}, {"b_study.py": OPTUNA_BAD}),
+        ({"a_sweep.py": RAY_GOOD}, {"b_sweep.py": RAY_BAD}),
+        ({"a_sweep.py": RAY_GOOD}, {"b_study.py": OPTUNA_BAD}),
+    ],
+)
+def test_a_sweep_done_right_beside_one_done_wrong_hides_nothing(
+    make_repo: MakeRepo, good: dict[str, str], bad: dict[str, str]
+) -> None:
+    """Each sweep is judged on its own: one that is tracked, seeded and resourced first does not end the check."""
+    alone = codes(make_repo(bad))
+    assert alone and codes(make_repo({**good, **bad})) == alone
+
+
+def test_a_hydra_sweep_beside_a_tracked_optuna_study_is_still_judged(make_repo: MakeRepo) -> None:
+    files = {"a_study.py": OPTUNA_GOOD, "configs/hparams_search/optuna.yaml": HYDRA_BAD}
+    found = run("HP004", make_repo(files))
+    assert where(found) == [("configs/hparams_search/optuna.yaml", 6, "the sweep's trials are tracked nowhere")]
