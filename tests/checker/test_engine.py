@@ -97,3 +97,20 @@ def test_suppressions_are_read_from_every_file_not_only_the_first(make_repo: Mak
     vc005 = next(r for r in got.results if r.code == "VC005")
     assert vc005.findings == [] and len(vc005.suppressed) == 2, vc005
     assert next(r for r in got.results if r.code == "FC001").findings == []
+
+
+def test_a_linked_file_is_not_read_for_suppressions_a_second_time(make_repo: MakeRepo) -> None:
+    root = make_repo({"a.py": "API_KEY = 'sk-live-0123456789abcdefghijklmnopqrstuv'  # fsdl: ignore[VC005]\n"})
+    (root / "link.py").symlink_to("a.py")
+    got = audit(root, Config(select=("VC005", "FC001")))
+    assert [f for r in got.results for f in r.findings] == []
+
+
+def test_a_file_wide_and_a_line_suppression_of_one_finding(make_repo: MakeRepo) -> None:
+    """The first in the file hides the finding; the other hid nothing, and FC001 says so."""
+    text = "# fsdl: ignore-file[VC005]\nAPI_KEY = 'sk-live-0123456789abcdefghijklmnopqrstuv'  # fsdl: ignore[VC005]\n"
+    got = audit(make_repo({"a.py": text}), Config(select=("VC005", "FC001")))
+    vc005 = next(r for r in got.results if r.code == "VC005")
+    assert vc005.findings == [] and len(vc005.suppressed) == 1
+    unused = next(r for r in got.results if r.code == "FC001").findings
+    assert [(f.path, f.line) for f in unused] == [("a.py", 2)]

@@ -413,3 +413,7 @@ def test_listing_names_six_and_counts_the_rest() -> None:
 
     assert listing([str(i) for i in range(6)]) == "0, 1, 2, 3, 4, 5"
     assert listing([str(i) for i in range(7)]) == "0, 1, 2, 3, 4, 5 and 1 more"
+
+
+def test_ga005_an_empty_ref_is_no_ref(make_repo: MakeRepo) -> None:
+    assert "with no ref: owner/action@" in run("GA005", make_repo({WORKFLOW: steps("owner/action@")}))[0].message

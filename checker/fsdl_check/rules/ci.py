@@ -16,7 +16,8 @@ from fsdl_check.repo import Repo
 
 
 def key_line(mapping: Any, key: str, default: int = 1) -> int:
-    return mapping.line_of(key) if isinstance(mapping, LineDict) and key in mapping else default
+    known = isinstance(mapping, LineDict) and key in mapping  # mutation: equivalent (mappings load as LineDicts)
+    return mapping.line_of(key) if known else default
 
 
 class WorkflowPermissions(Rule):
