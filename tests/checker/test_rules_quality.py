@@ -320,3 +320,48 @@ def test_qa007_self_named_parameter_of_a_function_counts(make_repo: MakeRepo) ->
     assert [f.message for f in findings] == [
         "0 of 1 public functions in 1 files have full type hints (0%, below 80%); least annotated: m.py (0 of 1)"
     ]
+
+
+# -- boundaries the mutation run found untested -------------------------------------------------------------------
+def test_qa007_exactly_five_files_are_all_named_with_no_more(make_repo: MakeRepo) -> None:
+    files = {f"pkg/m{i}.py": "def f(x):\n    pass\n" * (i + 1) for i in range(5)}
+    message = run("QA007", make_repo(files))[0].message
+    assert message.endswith("pkg/m0.py (0 of 1)") and " more" not in message
+
+
+def test_qa007_ties_are_named_by_path_and_fully_typed_files_not_at_all(make_repo: MakeRepo) -> None:
+    files = {
+        "pkg/b.py": "def f(x):\n    pass\n",
+        "pkg/a.py": "def f(x):\n    pass\n",
+        "pkg/typed.py": "def g(x: int) -> None:\n    pass\n",
+    }
+    message = run("QA007", make_repo(files))[0].message
+    assert message.endswith("least annotated: pkg/a.py (0 of 1), pkg/b.py (0 of 1)")
+
+
+def test_qa007_a_file_left_out_does_not_end_the_count(make_repo: MakeRepo) -> None:
+    files = {"conftest.py": "def fixture(x):\n    pass\n", "pkg/lib.py": "def f(x):\n    pass\n"}
+    assert "0 of 1 public functions in 1 files" in run("QA007", make_repo(files))[0].message
+
+
+@pytest.mark.parametrize(
+    ("command", "configured"),
+    [("black --check .", True), ("ruff format --check .", True), ("ruff check .", False), ("flake8", False)],
+)
+def test_qa002_a_formatter_run_in_ci_counts_a_linter_does_not(
+    make_repo: MakeRepo, command: str, configured: bool
+) -> None:
+    files = {"pyproject.toml": PYPROJECT, ".github/workflows/ci.yml": workflow(command)}
+    assert (run("QA002", make_repo(files)) == []) is configured
+
+
+@pytest.mark.parametrize(("command", "configured"), [("mypy src", True), ("pyright", True), ("ruff check .", False)])
+def test_qa003_a_type_checker_run_in_ci_counts(make_repo: MakeRepo, command: str, configured: bool) -> None:
+    files = {"pyproject.toml": PYPROJECT, ".github/workflows/ci.yml": workflow(command)}
+    assert (run("QA003", make_repo(files)) == []) is configured
+
+
+def test_qa004_a_config_without_repos_is_placed_on_its_first_line(make_repo: MakeRepo) -> None:
+    assert where(run("QA004", make_repo({".pre-commit-config.yaml": "ci:\n  autofix_prs: false\n"}))) == [
+        (".pre-commit-config.yaml", None)
+    ]

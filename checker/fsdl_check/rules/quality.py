@@ -212,7 +212,7 @@ class QualityChecksInCI(Rule):
             return  # a `ci:` section configures pre-commit.ci, which runs the hooks on every pull request
         for workflow in workflows:
             for step in workflow.steps:
-                action = (step.uses or "").split("@", 1)[0].lower()
+                action = (step.uses or "").split("@", 1)[0].lower()  # mutation: equivalent (only the first part)
                 if action.startswith(CI_ACTIONS):
                     return
         wanted = LINTERS | TYPE_CHECKERS | PRE_COMMIT
