@@ -252,8 +252,11 @@ def tests_for(module: str, override: list[str] | None) -> list[str]:
 def _child(mutant: Mutant | None, tests: list[str]) -> None:
     import pytest
 
-    for name in [n for n in sys.modules if n == "fsdl_check" or n.startswith("fsdl_check.")]:
-        del sys.modules[name]  # imported before the fork (a caller's own tests): the mutant must be loaded afresh
+    test_root = str(ROOT / "tests")
+    for name, module in list(sys.modules.items()):  # imported before the fork (by a caller's own test session):
+        source = getattr(module, "__file__", None) or ""  # the checker and the tests that hold its names, afresh
+        if name == "fsdl_check" or name.startswith("fsdl_check.") or source.startswith(test_root):
+            del sys.modules[name]
     if mutant is not None:
         sys.meta_path.insert(0, _MutantLoader(module_name(mutant.module), apply(mutant), PACKAGE / mutant.module))
     devnull = os.open(os.devnull, os.O_WRONLY)
