@@ -220,8 +220,9 @@ def test_nb001_a_task_runner_executing_documentation_notebooks_tests_the_docs(
     ("pyproject", "package"),
     [
         ('[project]\nname = "my-pkg"\n', "my_pkg"),  # the distribution's name, normalised to its import name
-        ("[tool.setuptools]\npackages = ['mypkg', 'mypkg.sub']\n", "mypkg/sub"),
-        ('[tool.hatch.build.targets.wheel]\npackages = ["lib/mypkg"]\n', "lib/mypkg"),  # a folder, not under src/
+        ("[tool.setuptools]\npackages = ['mypkg.sub']\n", "mypkg/sub"),  # dotted import names
+        # a folder, not under src/ (a malformed entry beside it is skipped)
+        ('[tool.hatch.build.targets.wheel]\npackages = [1, "./lib/mypkg"]\n', "lib/mypkg"),
     ],
 )
 def test_nb001_the_package_is_what_the_build_configuration_names(
@@ -294,3 +295,24 @@ def test_nb002_nbstripout_install_counts_where_contributors_read_it(
 ) -> None:
     files = {"notebooks/a.ipynb": WITH_OUTPUT, path: "# run: nbstripout --install\n"}
     assert (run("NB002", make_repo(files)) == []) is counts
+
+
+def test_nb001_a_notebook_run_by_a_task_is_the_one_reported_not_its_neighbours(make_repo: MakeRepo) -> None:
+    files = {
+        "train.ipynb": CLEAN,
+        "explore.ipynb": CLEAN,
+        "run[1].ipynb": CLEAN,  # a name that is also a glob pattern matches itself
+        "Makefile": "train:\n\tpapermill train.ipynb out.ipynb\n\tpapermill 'run[1].ipynb' out.ipynb\n",
+    }
+    assert where(run("NB001", make_repo(files))) == [("run[1].ipynb", None), ("train.ipynb", None)]
+
+
+def test_nb001_pytest_nbmake_on_a_folder_tests_only_that_folder(make_repo: MakeRepo) -> None:
+    files = {
+        "pyproject.toml": '[project]\nname = "pkg"\n',
+        "pkg/__init__.py": "",
+        "pkg/inside.ipynb": CLEAN,
+        "notebooks/a.ipynb": CLEAN,
+        ".github/workflows/ci.yml": workflow("pytest --nbmake notebooks"),
+    }
+    assert where(run("NB001", make_repo(files))) == [("pkg/inside.ipynb", None)]

@@ -117,7 +117,7 @@ def _imported_notebooks(module: PythonModule, stems: dict[str, list[str]]) -> tu
     for name in module.imports:
         if name.split(".")[0] in NOTEBOOK_IMPORTERS and not name.startswith("ipynb.fs."):
             continue
-        found.extend(stems.get(name.rsplit(".", 1)[-1], []))
+        found.extend(stems.get(name.rpartition(".")[2], []))
     return line, sorted(set(found)), importer
 
 
@@ -152,7 +152,10 @@ class NoNotebooksInPackage(Rule):
         in_ci = set(ci)
         package_dirs = _package_dirs(repo.paths, pyproject)
         for path in notebooks:
-            parents = {"/".join(path.split("/")[:i]) for i in range(1, path.count("/") + 1)}
+            parents, folder = set(), posixpath.dirname(path)
+            while folder:
+                parents.add(folder)
+                folder = posixpath.dirname(folder)
             inside = sorted(parents & package_dirs)
             if inside:
                 reasons[path] = (None, f"notebook inside the importable package '{inside[0]}'")
