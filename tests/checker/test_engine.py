@@ -14,6 +14,9 @@ from fsdl_check.engine import Report, RuleResult, audit
 from fsdl_check.model import REGISTRY, Area, ProjectKind, Severity, Status, all_rules
 
 MakeRepo = Callable[..., Path]
+#: Secret-looking values, built here so that this file holds none (the repository audits itself).
+FAKE_KEY = "sk-" + "live-0123456789abcdefghijklmnopqrstuv"
+FAKE_TOKEN = "ghp_" + "0123456789abcdefghijklmnopqrstuvwxyzAB"
 #: The score's weights, as the report's reader is told them: an error counts three times an info.
 WEIGHT = {Severity.ERROR: 3, Severity.WARNING: 2, Severity.INFO: 1}
 
@@ -89,9 +92,9 @@ def test_an_audit_leaves_the_garbage_collector_as_it_found_it(make_repo: MakeRep
 def test_suppressions_are_read_from_every_file_not_only_the_first(make_repo: MakeRepo) -> None:
     """A file without `#` comments (a notebook, JSON) sits between two that suppress: both are still read."""
     files = {
-        "a.py": "API_KEY = 'sk-live-0123456789abcdefghijklmnopqrstuv'  # fsdl: ignore[VC005]\n",
+        "a.py": f"API_KEY = '{FAKE_KEY}'  # fsdl: ignore[VC005]\n",
         "b.json": '{"x": 1}\n',
-        "c.py": "TOKEN = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB'  # fsdl: ignore[VC005]\n",
+        "c.py": f"TOKEN = '{FAKE_TOKEN}'  # fsdl: ignore[VC005]\n",
     }
     got = audit(make_repo(files), Config(select=("VC005", "FC001")))
     vc005 = next(r for r in got.results if r.code == "VC005")
@@ -100,7 +103,7 @@ def test_suppressions_are_read_from_every_file_not_only_the_first(make_repo: Mak
 
 
 def test_a_linked_file_is_not_read_for_suppressions_a_second_time(make_repo: MakeRepo) -> None:
-    root = make_repo({"a.py": "API_KEY = 'sk-live-0123456789abcdefghijklmnopqrstuv'  # fsdl: ignore[VC005]\n"})
+    root = make_repo({"a.py": f"API_KEY = '{FAKE_KEY}'  # fsdl: ignore[VC005]\n"})
     (root / "link.py").symlink_to("a.py")
     got = audit(root, Config(select=("VC005", "FC001")))
     assert [f for r in got.results for f in r.findings] == []
@@ -108,7 +111,7 @@ def test_a_linked_file_is_not_read_for_suppressions_a_second_time(make_repo: Mak
 
 def test_a_file_wide_and_a_line_suppression_of_one_finding(make_repo: MakeRepo) -> None:
     """The first in the file hides the finding; the other hid nothing, and FC001 says so."""
-    text = "# fsdl: ignore-file[VC005]\nAPI_KEY = 'sk-live-0123456789abcdefghijklmnopqrstuv'  # fsdl: ignore[VC005]\n"
+    text = f"# fsdl: ignore-file[VC005]\nAPI_KEY = '{FAKE_KEY}'  # fsdl: ignore[VC005]\n"
     got = audit(make_repo({"a.py": text}), Config(select=("VC005", "FC001")))
     vc005 = next(r for r in got.results if r.code == "VC005")
     assert vc005.findings == [] and len(vc005.suppressed) == 1
