@@ -298,3 +298,57 @@ def test_rp001_a_project_helper_given_the_seed_seeds(make_repo: MakeRepo) -> Non
     assert run("RP001", make_repo({"train.py": determinism})) == []
     unseeded = RAW_LOOP.format(seed="from timm import utils\nutils.random_seed()")
     assert len(run("RP001", make_repo({"train.py": unseeded}))) == 1
+
+
+# -- boundaries the mutation run found untested -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "seed",
+    [
+        "import random\nrandom.seed()",  # seeds from the clock
+        "import numpy as np\nnp.random.seed()",
+        "import lightning as L\nL.seed_everything()",  # picks a fresh seed every run
+    ],
+)
+def test_rp001_a_seed_call_without_a_value_fixes_nothing(make_repo: MakeRepo, seed: str) -> None:
+    assert len(run("RP001", make_repo({"train.py": RAW_LOOP.format(seed=seed)}))) == 1
+
+
+def test_rp001_a_jax_key_seeds(make_repo: MakeRepo) -> None:
+    files = {"train.py": RAW_LOOP.format(seed="import jax\nkey = jax.random.key(0)")}
+    assert run("RP001", make_repo(files)) == []
+
+
+def test_rp001_a_seed_two_packages_up_is_followed(make_repo: MakeRepo) -> None:
+    files = {
+        "src/pkg/sub/train.py": UNSEEDED.replace("from pkg.model", "from ..common import seeding\nfrom pkg.model"),
+        "src/pkg/common/seeding.py": "import torch\n\ntorch.manual_seed(0)\n",
+    }
+    assert run("RP001", make_repo(files)) == []
+
+
+def test_rp001_every_entry_point_is_judged(make_repo: MakeRepo) -> None:
+    seeded = RAW_LOOP.format(seed="torch.manual_seed(0)")
+    hf = "from transformers import Trainer\n\ntrainer = Trainer(model=m, args=a)\ntrainer.train()\n"
+    files = {"a_finetune.py": hf, "b_train.py": seeded, "c_train.py": RAW_LOOP.format(seed="")}
+    assert where(run("RP001", make_repo(files))) == [("c_train.py", 6)]
+
+
+@pytest.mark.parametrize("test_config", ["tests/configs/fit.yaml", ".github/fit.yaml"])
+def test_rp001_a_seed_in_a_test_or_hidden_config_does_not_seed_training(make_repo: MakeRepo, test_config: str) -> None:
+    files = {"src/pkg/cli.py": CLI, test_config: "seed_everything: 1\n"}
+    assert where(run("RP001", make_repo(files))) == [("src/pkg/cli.py", 5)]
+
+
+def test_rp001_a_hidden_config_does_not_end_the_search_for_a_seed(make_repo: MakeRepo) -> None:
+    files = {"src/pkg/cli.py": CLI, ".github/x.yaml": "a: 1\n", "configs/default.yaml": "seed_everything: 1\n"}
+    assert run("RP001", make_repo(files)) == []
+
+
+def test_rp001_is_skipped_outside_training_projects(make_repo: MakeRepo) -> None:
+    from fsdl_check.config import Config
+    from fsdl_check.engine import audit
+    from fsdl_check.model import Status
+
+    files = {"pyproject.toml": '[project]\nname = "t"\n', "src/t/__init__.py": "def f() -> int:\n    return 1\n"}
+    result = next(r for r in audit(make_repo(files), Config(select=("RP001",))).results if r.code == "RP001")
+    assert result.status is Status.SKIP

@@ -25,17 +25,19 @@ HF_TRAINERS = ("transformers", "trl", "setfit")
 
 
 def seeds_randomness(module: PythonModule) -> bool:
+    """Whether the module seeds a generator with a value. Without one nothing is fixed: `random.seed()` seeds from
+    the clock, `seed_everything()` picks a fresh seed, `default_rng()` and `default_rng(None)` ask the OS."""
     for call in module.calls:
+        if not (call.positional or call.keywords):
+            continue
         if call.last in SEED_CALLS or call.name.endswith(("random.seed", "random.key")):
             return True
         named = "seed" in call.last.lower() or "determinism" in call.last.lower()
-        if named and call.last != "default_rng" and (call.positional or call.keywords):
+        if named and call.last != "default_rng":
             # a project's own helper given the seed: timm's `utils.random_seed(args.seed, rank)`, torchtitan's
             # `dist_utils.set_determinism(mesh, device, seed)`
             return True
-        if call.last == "default_rng" and (call.positional or call.keywords) and not UNSEEDED_RNG.search(module.text):
-            return True  # `default_rng()` and `default_rng(None)` draw a fresh seed from the OS every run
-        if call.name == "seed" and ("random.seed" in module.imports or "numpy.random.seed" in module.imports):
+        if call.last == "default_rng" and not UNSEEDED_RNG.search(module.text):
             return True
     return False
 
