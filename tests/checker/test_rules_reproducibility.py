@@ -352,3 +352,29 @@ def test_rp001_is_skipped_outside_training_projects(make_repo: MakeRepo) -> None
     files = {"pyproject.toml": '[project]\nname = "t"\n', "src/t/__init__.py": "def f() -> int:\n    return 1\n"}
     result = next(r for r in audit(make_repo(files), Config(select=("RP001",))).results if r.code == "RP001")
     assert result.status is Status.SKIP
+
+
+def test_rp003_a_clean_file_does_not_end_the_scan_and_mac_homes_count(make_repo: MakeRepo) -> None:
+    files = {"a.py": "x = 1\n", "b.py": "DATA = '/" + "Users/bob/data'\n"}
+    found = run("RP003", make_repo(files))
+    assert [(f.path, f.line) for f in found] == [("b.py", 1)]
+    assert found[0].message == "user path /" + "Users/bob is machine-specific"
+
+
+def test_rp003_a_notebook_finding_names_its_cell(make_repo: MakeRepo) -> None:
+    code = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
+    cells = [{**code, "source": "x = 1"}, {**code, "source": "path = '/" + "home/alice/data'"}]
+    nb = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    found = run("RP003", make_repo({"explore.ipynb": nb}))
+    assert len(found) == 1 and found[0].message.startswith("cell 2: user path")
+    assert found[0].line == 1  # the minified notebook is one line
+
+
+def test_rp002_is_skipped_outside_training_projects(make_repo: MakeRepo) -> None:
+    from fsdl_check.config import Config
+    from fsdl_check.engine import audit
+    from fsdl_check.model import Status
+
+    files = {"pyproject.toml": '[project]\nname = "t"\n', "src/t/__init__.py": "LEARNING_RATE = 0.1\nBATCH_SIZE = 8\n"}
+    result = next(r for r in audit(make_repo(files), Config(select=("RP002",))).results if r.code == "RP002")
+    assert result.status is Status.SKIP
