@@ -325,3 +325,79 @@ def test_odd_dvc_and_gitattributes_files_are_treated_as_absent(make_repo: MakeRe
         }
     )
     assert where(run("VC002", root)) == [("m.pt", None), ("n.pkl", None)]
+
+
+# -- the secret heuristics at their boundaries (mutation-run survivors) ------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "placeholder"),
+    [
+        ("", True),
+        ("changeme", True),
+        ("${HF_TOKEN}", True),
+        ("%TOKEN%", True),
+        ("{token}", True),
+        ("abababab", True),  # two characters, however long
+        ("abcabcabc", False),
+        ("os.environ['X']", True),
+        ("getenv('X')", True),
+        ("hf_Ab3dE6gH9jK2mN5pQ8sT", False),
+    ],
+)
+def test_placeholder_values(value: str, placeholder: bool) -> None:
+    from fsdl_check.rules.vcs import looks_like_placeholder
+
+    assert looks_like_placeholder(value) is placeholder
+
+
+@pytest.mark.parametrize(
+    ("value", "random"),
+    [
+        ("Ab3dE6gH9jK2mN5pQ8sT", True),  # 20 characters: long enough
+        ("Ab3dE6gH9jK2mN5pQ8s", False),  # 19: too short
+        ("abcdefghijklmnopqrstuvwxyz", False),  # one character class
+        ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaB", False),  # two classes, low entropy
+    ],
+)
+def test_random_looking_values(value: str, random: bool) -> None:
+    from fsdl_check.rules.vcs import looks_random
+
+    assert looks_random(value) is random
+
+
+def test_masks_show_four_characters_of_long_values_only() -> None:
+    from fsdl_check.rules.vcs import mask
+
+    assert mask("0123456789abcdef") == "0123********"
+    assert mask("0123456789abcde") == "********"
+
+
+@pytest.mark.parametrize(
+    ("value", "literal"),
+    [
+        ("s3cr", True),
+        ("abc", False),  # a few characters
+        ("true", False),
+        ("1234", False),
+        ("1.5", False),
+        ("$OTHER", False),
+        ("/run/secrets/hf", False),
+        ("./token.txt", False),
+        ("~/.hf", False),
+        ("file:key", False),
+        ("hf_live_value", True),
+    ],
+)
+def test_literal_secret_values(value: str, literal: bool) -> None:
+    from fsdl_check.rules.vcs import literal_secret
+
+    assert literal_secret(value) is literal
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [("HF_TOKEN", True), ("hf-token", True), ("HF_TOKEN_PATH", False), ("TOKENIZERS_PARALLELISM", False)],
+)
+def test_credential_variable_names(name: str, secret: bool) -> None:
+    from fsdl_check.rules.vcs import secret_variable
+
+    assert secret_variable(name) is secret
