@@ -355,7 +355,7 @@ def test_rp001_is_skipped_outside_training_projects(make_repo: MakeRepo) -> None
 
 
 def test_rp003_a_clean_file_does_not_end_the_scan_and_mac_homes_count(make_repo: MakeRepo) -> None:
-    files = {"a.py": "x = 1\n", "b.py": "DATA = '/" + "Users/bob/data'\n"}
+    files = {"README.md": "# x\n", "a.py": "x = 1\n", "b.py": "DATA = '/" + "Users/bob/data'\n"}
     found = run("RP003", make_repo(files))
     assert [(f.path, f.line) for f in found] == [("b.py", 1)]
     assert found[0].message == "user path /" + "Users/bob is machine-specific"

@@ -284,7 +284,7 @@ class NoUserPaths(Rule):
             if not is_code_or_config(file):
                 continue
             text = repo.text(file.path)
-            if not text or not ("home/" in text or "Users" in text):
+            if not text or not ("home/" in text or "Users" in text):  # mutation: equivalent (a fast path)
                 continue
             for match, line in self._matches(text, allowed):
                 yield self.finding(file.path, line, f"user path {match} is machine-specific")
@@ -294,7 +294,7 @@ class NoUserPaths(Rule):
             for number, source in enumerate(notebook.sources, start=1):
                 for match, _ in self._matches(source, allowed):
                     offset = raw.find(match)  # the line in the notebook file, when the JSON kept the text as is
-                    where = raw_lines.line(offset) if offset >= 0 else None
+                    where = raw_lines.line(offset) if offset >= 0 else None  # mutation: equivalent (JSON starts with {)
                     yield self.finding(notebook.path, where, f"cell {number}: user path {match} is machine-specific")
 
     @staticmethod
