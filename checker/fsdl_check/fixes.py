@@ -283,9 +283,10 @@ def plan(report: Report, template: str | None = None) -> Plan:
     return Plan(report.root, sorted(changes, key=lambda c: c.path), notes)
 
 
+#: The template's pre-commit configuration before the nbstripout hook, which it has.
 #: .gitignore before .dockerignore: what git ignores decides what the build context must leave out; the template's
 #: image (with its own .dockerignore) before both, so that they see it.
-ORDER = ["DK007", "VC003", "EX004", "DK005", "NB002", "GA001", "GA003"]
+ORDER = ["DK007", "QA004", "VC003", "EX004", "DK005", "NB002", "GA001", "GA003"]
 
 
 # -- .gitignore (VC003) -----------------------------------------------------------------------------------------
@@ -656,3 +657,15 @@ def fix_dependabot(repo: Repo, workspace: Workspace, findings: list[Finding]) ->
 )
 def fix_image(repo: Repo, workspace: Workspace, findings: list[Finding]) -> None:
     from_template.IMAGE.apply(repo, workspace, workspace.renderer)
+
+
+# -- the template's pre-commit configuration (QA004) ------------------------------------------------------------
+@fixer(
+    "QA004",
+    "creates the template's `.pre-commit-config.yaml` (its hooks run the tools in `.venv/bin`) where the repository "
+    "declares those tools among its dependencies",
+)
+def fix_precommit(repo: Repo, workspace: Workspace, findings: list[Finding]) -> None:
+    if not any(f.message == "no pre-commit configuration" for f in findings):
+        raise Refused("the configuration exists: its hooks are yours to edit")
+    from_template.PRECOMMIT.apply(repo, workspace, workspace.renderer)

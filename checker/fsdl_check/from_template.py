@@ -14,6 +14,7 @@ Copier is the `adopt` extra; without it, or without a template, the fix is a one
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -84,14 +85,16 @@ class TemplateFix:
     files: tuple[str, ...]  # template paths created where missing (a folder: every file rendered under it)
     overrides: dict[str, Any]  # the answers the practice needs
     needs: Needs
-    #: The answer to give `copier update` / `cruft update` in a project made from the template.
-    update: tuple[str, str]
+    #: The answer to give `copier update` / `cruft update` in a project made from the template; None for a file the
+    #: template always writes (where such a project lacks it, its owner removed it: rendering it again is the fix).
+    update: tuple[str, str] | None
+    then: str = ""  # what the user does next, once the files are there
 
     def apply(self, repo: Repo, workspace: Workspace, renderer: Renderer) -> None:
         from fsdl_check.fixes import Refused
 
-        made = made_from_template(repo)
-        if made is not None:
+        made = made_from_template(repo) if self.update is not None else None
+        if made is not None and self.update is not None:
             name, value = self.update
             command = (
                 f"copier update --defaults --data {name}={value}"
@@ -116,6 +119,8 @@ class TemplateFix:
                 continue  # the user's own file stays; the next audit says whether it covers the practice
             text = (folder / rel).read_bytes().decode("utf-8")
             workspace.create(rel, text, f"{self.code}: created {rel} (the template's)")
+        if self.then:
+            workspace.notes.append(f"{self.code}: {self.then}")
 
 
 def _under(rel: str, entry: str) -> bool:
@@ -167,3 +172,108 @@ def no_needs(repo: Repo, workspace: Workspace, folder: Path, answers: dict[str, 
 IMAGE = TemplateFix("DK007", ("docker", ".dockerignore"), {"container": "cpu"}, image_needs, ("container", "cpu"))
 #: Renovate, the template's dependency bot where CI is not on GitHub (Dependabot runs only there).
 RENOVATE = TemplateFix("GA003", ("renovate.json",), {"ci": "gitlab"}, no_needs, ("ci", "gitlab"))
+
+
+# -- the template's pre-commit configuration (QA004) --------------------------------------------------------------
+#: The distribution that installs each command the template's hooks run from `.venv/bin`.
+HOOK_DISTRIBUTIONS = {
+    "ruff": "ruff",
+    "mypy": "mypy",
+    "nbstripout": "nbstripout",
+    "fsdl-check": "fsdl-check",
+    "pre-commit": "pre-commit",
+}
+PRE_COMMIT_HOOKS = "check-merge-conflict check-yaml check-toml check-json end-of-file-fixer trailing-whitespace-fixer"
+HOOK_DISTRIBUTIONS |= dict.fromkeys([*PRE_COMMIT_HOOKS.split(), "check-added-large-files"], "pre-commit-hooks")
+VENV_COMMAND = re.compile(r"^\.venv/bin/([\w.-]+)")
+
+
+def declared_distributions(repo: Repo) -> set[str]:
+    """Every distribution the repository declares anywhere (runtime, extras, groups, any requirements file)."""
+    from fsdl_check.rules.packaging import normalize_name, parse_requirement
+
+    names: set[str] = set()
+
+    def strings(value: Any) -> None:
+        if isinstance(value, str):
+            parsed = parse_requirement(value)
+            if parsed is not None:
+                names.add(parsed[0])
+        elif isinstance(value, list):
+            for item in value:
+                strings(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                strings(item)
+
+    pyproject = repo.pyproject
+    if pyproject is not None:
+        for key in ("project.dependencies", "project.optional-dependencies", "dependency-groups"):
+            strings(pyproject.get(key))
+        for key in ("tool.uv.dev-dependencies", "tool.pdm.dev-dependencies"):
+            strings(pyproject.get(key))
+        poetry = pyproject.get("tool.poetry")
+        if isinstance(poetry, dict):  # Poetry names its dependencies by key: `ruff = "^0.8"`
+            tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+            groups = poetry.get("group")
+            if isinstance(groups, dict):
+                tables += [g.get("dependencies") for g in groups.values() if isinstance(g, dict)]
+            names.update(normalize_name(str(name)) for table in tables if isinstance(table, dict) for name in table)
+    for requirements in repo.requirements:
+        names.update(normalize_name(r.name) for r in requirements.requirements)
+    return names
+
+
+def precommit_needs(repo: Repo, workspace: Workspace, folder: Path, answers: dict[str, Any]) -> list[str]:
+    """The template's hooks run the project's own tools from `.venv/bin` (so a commit needs no network and agrees
+    with CI): they work where the repository declares those tools for its environment, and mypy (which the hook
+    runs without file names) has a `files` setting. Read off the rendered file, so it follows the template."""
+    from fsdl_check.parsing.yamlfile import parse_yaml
+
+    doc = parse_yaml(".pre-commit-config.yaml", (folder / ".pre-commit-config.yaml").read_text())
+    hooks = [
+        hook
+        for entry in (doc.first or {}).get("repos", [])
+        if isinstance(entry, dict)
+        for hook in entry.get("hooks", [])
+        if isinstance(hook, dict)
+    ]
+    wanted = {"pre-commit"}  # what runs the hooks at all
+    for hook in hooks:
+        match = VENV_COMMAND.match(str(hook.get("entry", "")))
+        if match:
+            wanted.add(HOOK_DISTRIBUTIONS.get(match.group(1), match.group(1)))
+    declared = declared_distributions(repo)
+    lacking = [f"`{name}`" for name in sorted(wanted - declared)]
+    if lacking:
+        lacking = [f"{', '.join(lacking)} among its declared (development) dependencies"]
+    runs_mypy_alone = any(
+        VENV_COMMAND.match(str(h.get("entry", "")))
+        and "mypy" in str(h.get("entry"))
+        and str(h.get("pass_filenames")).lower() == "false"
+        for h in hooks
+    )
+    if runs_mypy_alone and "mypy" in declared and not _mypy_files(repo):
+        lacking.append("a `files` setting for mypy (under [tool.mypy] in pyproject.toml)")
+    return lacking
+
+
+def _mypy_files(repo: Repo) -> bool:
+    if repo.pyproject is not None and repo.pyproject.get("tool.mypy.files"):
+        return True
+    for name in ("mypy.ini", ".mypy.ini", "setup.cfg"):
+        text = repo.text(name) if name in repo.paths else None
+        if text and re.search(r"^\[mypy\][^\[]*^files\s*=", text, re.M):
+            return True
+    return False
+
+
+PRECOMMIT = TemplateFix(
+    "QA004",
+    (".pre-commit-config.yaml",),
+    {},
+    precommit_needs,
+    None,
+    then="the hooks run the tools in .venv/bin: install the development dependencies there, then run "
+    "`.venv/bin/pre-commit install`",
+)

@@ -217,3 +217,79 @@ def test_fix_on_repositories_shaped_like_real_ones_changes_only_what_diff_shows(
     fixed = tree(root)
     _, _, err = run_cli("--fix", "--select", "ALL", "--template", template, root)
     assert "fsdl-check: fixed " not in err and tree(root) == fixed
+
+
+DEV_TOOLS = ["ruff", "mypy", "pre-commit", "pre-commit-hooks", "nbstripout", "fsdl-check"]
+
+
+def tooled_repo(root: Path, dev: list[str], mypy_files: bool = True) -> Path:
+    """A package repository without pre-commit whose development extra declares `dev`."""
+    mypy = '\n[tool.mypy]\nfiles = ["src"]\nstrict = true\n' if mypy_files else ""
+    extra = ", ".join(f'"{name}"' for name in dev)
+    return new_repo(
+        root,
+        {
+            "pyproject.toml": f'[project]\nname = "tooled"\nversion = "0"\n\n'
+            f"[project.optional-dependencies]\ndev = [{extra}]\n{mypy}",
+            "src/tooled/__init__.py": '"""Tooled."""\n\n\ndef double(x: int) -> int:\n    return 2 * x\n',
+            ".gitignore": ".venv/\n",
+            "README.md": "# Tooled\n",
+        },
+    )
+
+
+def test_a_repository_declaring_the_hook_tools_gets_the_templates_precommit_and_its_hooks_run(
+    template: Path, tmp_path: Path, run_cli: Run
+) -> None:
+    root = tooled_repo(tmp_path / "repo", DEV_TOOLS)
+    before = tree(root)
+    assert findings(run_cli, root, "QA004") == 1
+    _, _, err = run_cli("--fix", "--select", "QA004", "--template", template, root)
+    assert "fixed QA004: created .pre-commit-config.yaml (the template's)" in err, err
+    assert "`.venv/bin/pre-commit install`" in err
+    reference = render(template, load_example("default"), tmp_path / "reference")
+    assert (root / ".pre-commit-config.yaml").read_bytes() == (reference / ".pre-commit-config.yaml").read_bytes()
+    assert set(tree(root)) - set(before) == {".pre-commit-config.yaml"}
+    assert findings(run_cli, root, "QA004") == 0
+
+    # Stands in for the user's `pip install -e '.[dev]'` into .venv: this environment has every declared tool.
+    (root / ".venv").symlink_to(Path(sys.executable).parent.parent, target_is_directory=True)
+    commit_all(root)
+    env = {**__import__("os").environ, "PRE_COMMIT_HOME": str(tmp_path / "pc-home"), "SKIP": "fsdl-check"}
+    ran = subprocess.run(
+        [str(root / ".venv/bin/pre-commit"), "run", "--all-files"], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "not found" not in ran.stdout and "mypy --strict" in ran.stdout and "Passed" in ran.stdout
+
+
+def test_a_repository_without_the_hook_tools_is_told_which_to_declare(
+    template: Path, tmp_path: Path, run_cli: Run
+) -> None:
+    root = tooled_repo(tmp_path / "repo", ["ruff", "mypy"])
+    before = tree(root)
+    _, diff, err = run_cli("--diff", "--select", "QA004", "--template", template, root)
+    assert diff == ""
+    assert err == (
+        "fsdl-check: QA004: not fixed: the template's .pre-commit-config.yaml would need `fsdl-check`, `nbstripout`,"
+        " `pre-commit`, `pre-commit-hooks` among its declared (development) dependencies, which this repository"
+        " lacks\n"
+    )
+    run_cli("--fix", "--select", "QA004", "--template", template, root)
+    assert tree(root) == before
+
+
+def test_mypy_run_without_file_names_needs_a_files_setting(template: Path, tmp_path: Path, run_cli: Run) -> None:
+    root = tooled_repo(tmp_path / "repo", DEV_TOOLS, mypy_files=False)
+    _, diff, err = run_cli("--diff", "--select", "QA004", "--template", template, root)
+    assert diff == "" and "a `files` setting for mypy (under [tool.mypy] in pyproject.toml)" in err
+    (root / "mypy.ini").write_text("[mypy]\nstrict = True\nfiles = src\n")  # mypy's own file serves as well
+    _, diff, _ = run_cli("--diff", "--select", "QA004", "--template", template, root)
+    assert diff.startswith("--- /dev/null\n+++ b/.pre-commit-config.yaml\n")
+
+
+def test_an_existing_precommit_configuration_is_never_replaced(template: Path, tmp_path: Path, run_cli: Run) -> None:
+    root = tooled_repo(tmp_path / "repo", DEV_TOOLS)
+    (root / ".pre-commit-config.yaml").write_text("repos: []\n")
+    _, diff, err = run_cli("--diff", "--select", "QA004", "--template", template, root)
+    assert diff == "" and "QA004: not fixed: the configuration exists: its hooks are yours to edit" in err
