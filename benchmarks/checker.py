@@ -7,8 +7,16 @@ For each size a synthetic repository is generated deterministically in a tempora
 imports, classes, calls and functions (some typed, some not), tests, notebooks with and without outputs,
 Dockerfiles, YAML configs, Kubernetes manifests and CI workflows, requirement files, a pyproject.toml. Each tree is
 timed as a plain directory (the walk that honours .gitignore) and after `git init && git add` (the `git ls-files`
-listing). fsdl-check is timed cold (`--no-cache`: every Python file parsed) and warm (its fact cache filled by the
-warm-up run, in a cache directory of the benchmark's own, as a pre-commit run on an unchanged repository finds it).
+listing). fsdl-check is timed three ways, with a cache directory of the benchmark's own filled by the warm-up
+round: cold (`--no-cache`: every Python file parsed, every rule run), facts (the fact cache warm but the report cache
+missed, as after a change to one file: each round selects one more, already selected, rule code, which makes a new
+configuration without changing the report) and warm (an unchanged repository, as a pre-commit run or a CI re-run
+finds it: the stored report). Synthetic trees are left alone for the report cache's quiet time before the warm-up
+round, since a report is only stored for files not changed in the last seconds.
+
+Every tool runs as it is installed: Python tools with their compiled bytecode, so the benchmark drops
+PYTHONDONTWRITEBYTECODE from their environment (the warm-up round writes the bytecode where it is missing); with it
+set, every run would compile every module of fsdl-check and repo-review from source first (about 0.15 s here).
 The tools run round-robin on the same tree in the same process run (one run of each per round, so a burst of load
 from elsewhere hits all of them alike), after one warm-up round; the median of N rounds is reported (N is 5 below
 10,000 files and 3 above unless --runs says otherwise), with the ratios and the time per file so the growth with
@@ -20,6 +28,7 @@ downloads: a path that does not exist is skipped with a note.
 
 Commands timed (output discarded):
     fsdl-check TREE --format json --output /dev/null --exit-zero --no-cache     (cold)
+    fsdl-check TREE --format json --output /dev/null --exit-zero --extend-select CODE   (facts; CODE each round anew)
     fsdl-check TREE --format json --output /dev/null --exit-zero                (warm)
     ruff check TREE --no-cache --exit-zero
     repo-review TREE --format json
@@ -48,6 +57,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from fsdl_check.report_cache import QUIET_S
 
 DEFAULT_SIZES = (100, 1_000, 10_000, 50_000)
 FILES_PER_DIRECTORY = 40
@@ -338,10 +349,26 @@ def commands(tree: Path) -> dict[str, list[str] | None]:
     audit = [fsdl, str(tree), "--format", "json", "--output", os.devnull, "--exit-zero"] if fsdl else None
     return {
         "fsdl-check cold": [*audit, "--no-cache"] if audit else None,
+        "fsdl-check facts": [*audit, "--extend-select", PER_ROUND] if audit else None,
         "fsdl-check warm": audit,
         "ruff": [ruff, "check", str(tree), "--no-cache", "--exit-zero"] if ruff else None,
         "repo-review": [review, str(tree), "--format", "json"] if review else None,
     }
+
+
+#: Replaced by another rule code each round: a configuration of its own (a report cache miss), the same report.
+PER_ROUND = "<code of the round>"
+
+
+def round_codes() -> list[str]:
+    from fsdl_check.model import all_rules
+
+    return sorted(rule.code for rule in all_rules())
+
+
+def environment(extra: dict[str, str]) -> dict[str, str]:
+    """This environment for the timed tools, less PYTHONDONTWRITEBYTECODE: installed tools run from bytecode."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | extra
 
 
 #: Exit statuses that mean "ran to the end" (repo-review exits 3 when a check fails).
@@ -370,9 +397,11 @@ def median_times(
     page cache, and fsdl-check's fact cache for the warm runs). One run of each command per round."""
     present = {name: command for name, command in commands.items() if command is not None}
     measured: dict[str, list[tuple[float, int]]] = {name: [] for name in present}
+    codes = round_codes()
     for round_number in range(runs + 1):
         for name, command in present.items():
-            result = time_once(command, env)
+            code = codes[round_number % len(codes)]
+            result = time_once([code if part == PER_ROUND else part for part in command], env)
             if round_number:
                 measured[name].append(result)
     return {
@@ -390,6 +419,7 @@ class Row:
     listing: str  # "walk" or "git"
     cold_s: float
     cold_rss_kb: int
+    facts_s: float
     warm_s: float
     ruff_s: float | None
     review_s: float | None
@@ -404,11 +434,13 @@ class Row:
             "files": self.files,
             "listing": self.listing,
             "fsdl_check_cold_s": rounded(self.cold_s),
+            "fsdl_check_facts_s": rounded(self.facts_s),
             "fsdl_check_warm_s": rounded(self.warm_s),
             "fsdl_check_peak_rss_mb": round(self.cold_rss_kb / 1024, 1),
             "ruff_s": rounded(self.ruff_s),
             "repo_review_s": rounded(self.review_s),
             "cold_over_ruff": rounded(self.cold_s / self.ruff_s) if self.ruff_s else None,
+            "facts_over_ruff": rounded(self.facts_s / self.ruff_s) if self.ruff_s else None,
             "warm_over_ruff": rounded(self.warm_s / self.ruff_s) if self.ruff_s else None,
             "cold_over_repo_review": rounded(self.cold_s / self.review_s) if self.review_s else None,
             "runs": self.runs,
@@ -425,14 +457,17 @@ def seconds(value: float | None) -> str:
 
 def print_table(rows: list[Row]) -> None:
     print(
-        f"{'tree':>17} {'files':>6} {'listing':>7} {'cold':>8} {'warm':>8} {'ruff':>8} {'repo-review':>11} "
-        f"{'cold/ruff':>9} {'warm/ruff':>9} {'cold/rr':>7} {'cold ms/file':>12} {'cold MB':>8}"
+        f"{'tree':>17} {'files':>6} {'listing':>7} {'cold':>8} {'facts':>8} {'warm':>8} {'ruff':>8} "
+        f"{'repo-review':>11} {'cold/ruff':>9} {'facts/ruff':>10} {'warm/ruff':>9} {'cold/rr':>7} {'warm/rr':>7} "
+        f"{'cold ms/file':>12} {'cold MB':>8}"
     )
     for row in rows:
         print(
-            f"{row.tree:>17} {row.files:6d} {row.listing:>7} {seconds(row.cold_s)} {seconds(row.warm_s)} "
-            f"{seconds(row.ruff_s)} {seconds(row.review_s):>11} {ratio(row.cold_s, row.ruff_s):>9} "
+            f"{row.tree:>17} {row.files:6d} {row.listing:>7} {seconds(row.cold_s)} {seconds(row.facts_s)} "
+            f"{seconds(row.warm_s)} {seconds(row.ruff_s)} {seconds(row.review_s):>11} "
+            f"{ratio(row.cold_s, row.ruff_s):>9} {ratio(row.facts_s, row.ruff_s):>10} "
             f"{ratio(row.warm_s, row.ruff_s):>9} {ratio(row.cold_s, row.review_s):>7} "
+            f"{ratio(row.warm_s, row.review_s):>7} "
             f"{1000 * row.cold_s / row.files:12.3f} {row.cold_rss_kb / 1024:8.0f}"
         )
 
@@ -456,11 +491,11 @@ def time_tree(name: str, tree: Path, files: int, listing: str, runs: int) -> Row
     if cmds["fsdl-check warm"] is None:
         raise SystemExit("fsdl-check is not installed in this environment")
     with tempfile.TemporaryDirectory(prefix="fsdl-bench-cache-") as cache:
-        times = median_times(cmds, runs, os.environ | {"FSDL_CHECK_CACHE_DIR": cache})
-    cold, warm = times["fsdl-check cold"], times["fsdl-check warm"]
-    assert cold is not None and warm is not None
+        times = median_times(cmds, runs, environment({"FSDL_CHECK_CACHE_DIR": cache}))
+    cold, facts, warm = times["fsdl-check cold"], times["fsdl-check facts"], times["fsdl-check warm"]
+    assert cold is not None and facts is not None and warm is not None
     ruff, review = times["ruff"], times["repo-review"]
-    row = Row(name, files, listing, cold[0], cold[1], warm[0], ruff and ruff[0], review and review[0], runs)
+    row = Row(name, files, listing, cold[0], cold[1], facts[0], warm[0], ruff and ruff[0], review and review[0], runs)
     print(f"# {json.dumps(row.as_dict())}", flush=True)  # each row as soon as it is measured
     return row
 
@@ -477,8 +512,10 @@ def measure(size: int, runs: int | None, workdir: Path | None, keep: bool, profi
             f"{written / 1e6:.1f} MB of text, {disk_usage(tree) / 1e6:.1f} MB on disk",
             flush=True,
         )
+        time.sleep(QUIET_S)  # a report is stored only for files left alone that long
         rows.append(time_tree(f"synthetic {size}", tree, size, "walk", n))
         make_git(tree)
+        time.sleep(QUIET_S)
         print(f"# {size} files: git index built, {disk_usage(tree) / 1e6:.1f} MB on disk", flush=True)
         rows.append(time_tree(f"synthetic {size}", tree, size, "git", n))
         if profile_size == size:

@@ -259,6 +259,8 @@ def _child(mutant: Mutant | None, tests: list[str]) -> None:
         source = getattr(module, "__file__", None) or ""  # the checker and the tests that hold its names, afresh
         if name == "fsdl_check" or name.startswith("fsdl_check.") or source.startswith(test_root):
             del sys.modules[name]
+    # The report cache keys on the checker's files on disk, which a mutant does not change: each run gets its own.
+    os.environ["FSDL_CHECK_CACHE_DIR"] = tempfile.mkdtemp(prefix="fsdl-mutant-cache-")
     if mutant is not None:
         sys.meta_path.insert(0, _MutantLoader(module_name(mutant.module), apply(mutant), PACKAGE / mutant.module))
     devnull = os.open(os.devnull, os.O_WRONLY)

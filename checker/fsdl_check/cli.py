@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     setup = parser.add_argument_group("configuration")
     setup.add_argument("--config", metavar="FILE", help="read settings from FILE (a .fsdl-check.toml)")
-    setup.add_argument("--no-cache", action="store_true", help="neither read nor write the cache of Python facts")
+    setup.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the cache (parsed Python facts, reports)"
+    )
     setup.add_argument(
         "--project-kind", choices=[k.value for k in ProjectKind], help="override the detected kind of project"
     )

@@ -21,6 +21,7 @@ from fsdl_check.config import Config, known_prefix
 from fsdl_check.kind import classify
 from fsdl_check.model import REGISTRY, Area, Finding, ProjectKind, Rule, Severity, Status, all_rules
 from fsdl_check.repo import Options, Repo
+from fsdl_check.report_cache import ReportCache, signature
 from fsdl_check.suppressions import Suppression, has_hash_comments, scan
 
 #: How much a rule counts in a score, by its severity.
@@ -106,8 +107,9 @@ def audit(
 ) -> Report:
     """Audit the repository at `root`. Raises NotADirectoryError for a path that is not a directory.
 
-    `cache`: True keeps the facts of Python modules in the user's cache directory (see `fsdl_check.cache`), a
-    `FactCache` keeps them there; the report is the same either way."""
+    `cache`: True keeps the facts of Python modules in the user's cache directory (see `fsdl_check.cache`), and the
+    whole report for a repository left unchanged since (`fsdl_check.report_cache`); a `FactCache` keeps the facts
+    there and no report. The report is the same either way."""
     started = time.perf_counter()
     config = config or Config()
     options = Options(
@@ -117,11 +119,17 @@ def audit(
         exclude=config.exclude,
         facts_cache=FactCache() if cache is True else cache or None,
     )
+    reports = ReportCache(options.facts_cache) if cache is True else None
     with _cyclic_gc_paused():
         repo = Repo(root, options)
+        signed = signature(repo) if reports is not None else None  # before anything is read
+        if reports is not None and (known := reports.get(repo, config, signed, time.perf_counter() - started)):
+            return known
         results = _Evaluation(repo, config).run()
         elapsed, why = time.perf_counter() - started, classify(repo).reason
         report = Report(repo.root, repo.kind, config, results, len(repo.files), elapsed, kind_reason=why)
+        if reports is not None:
+            reports.put(repo, config, signed, report)
         del repo  # free the parsed inputs while the collector is off, or its next run would traverse them all once more
     return report
 

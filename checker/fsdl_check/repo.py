@@ -215,6 +215,8 @@ class RepoFile:
     size: int
     tracked: bool  # in the git index (False for untracked files and for walks without git)
     symlink: bool = False
+    #: `lstat`'s (modification ns, inode change ns, inode, mode) at listing: how the report cache tells a change.
+    stamp: tuple[int, ...] = field(default=(), repr=False, compare=False)
     #: The last path component, and its lower-case extension with the dot as `PurePosixPath.suffix` gives it:
     #: computed once, by string operations (rules ask for them on every file, many times over).
     name: str = field(init=False, repr=False, compare=False)
@@ -303,10 +305,11 @@ class Repo:
                 st = os.lstat(self.root / rel)
             except (OSError, ValueError):
                 continue  # in the index but gone from disk, or an unrepresentable name
+            stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
             if stat.S_ISLNK(st.st_mode):
-                result.append(RepoFile(rel, 0, is_tracked, symlink=True))
+                result.append(RepoFile(rel, 0, is_tracked, symlink=True, stamp=stamp))
             elif stat.S_ISREG(st.st_mode):
-                result.append(RepoFile(rel, st.st_size, is_tracked))
+                result.append(RepoFile(rel, st.st_size, is_tracked, stamp=stamp))
         if self.options.exclude:
             excluded = gitignore_spec(self.options.exclude)
             result = [f for f in result if not excluded.match_file(f.path)]

@@ -121,6 +121,23 @@ def test_output_is_written_atomically_and_leaves_no_temporary_file(tmp_path: Pat
     assert stat.S_IMODE(target.stat().st_mode) & 0o044  # readable like any new file, not mkstemp's 0600
 
 
+def test_output_to_a_device_or_a_pipe_is_written_in_place(tmp_path: Path) -> None:
+    """`--output /dev/null` (benchmarks, scripts that want only the exit status) and a named pipe work; they are
+    the user's own: git cannot commit a device or a pipe."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "a.py").write_text("x = 1\n")
+    done = cli(root, "--format", "json", "--output", os.devnull, "--exit-zero")
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    pipe = tmp_path / "report.pipe"
+    os.mkfifo(pipe)
+    with subprocess.Popen(["cat", str(pipe)], stdout=subprocess.PIPE, text=True) as reader:
+        done = cli(root, "--format", "json", "--output", pipe, "--exit-zero")
+        received, _ = reader.communicate(timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(received)["files"] == 1 and pipe.exists() and not pipe.is_file()
+
+
 # -- a hand-built git index ------------------------------------------------------------------------------------------
 def write_index(root: Path, paths: list[bytes], blob: str) -> None:
     """A version-2 git index listing `paths` (any bytes, as git would never write them), all pointing at `blob`."""

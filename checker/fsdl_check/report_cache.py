@@ -1,0 +1,124 @@
+"""The report cache: a whole audit remembered for a repository whose listing has not changed since.
+
+The fact cache (`fsdl_check.cache`) spares parsing an unchanged module, but an audit still reads every file, runs
+every rule and builds the report. When nothing the audit reads has changed, none of that can come out differently,
+so the report is kept too: one entry per audited root and configuration, holding a signature of the listing and the
+report's results. An audit reads only listed files (`Repo.text` refuses any other path), so the signature is what
+git's index keeps to tell a changed file without reading it: each listed file's path, tracked flag, size, and
+`lstat` modification time, inode-change time, inode number and mode, plus what could not be listed. A later audit
+whose signature is the same returns the stored results, timed afresh.
+
+Like git, the signature trusts a time stamp only once the file has been quiet for a while: a file written in the
+same clock tick as the audit read it could change again without its stamp changing. A repository with any file
+modified (or its inode changed) in the last `QUIET_S` seconds is audited and not stored. The inode-change time is
+set by the kernel on every write, rename and permission change, and cannot be set back, so a tool that restores a
+modification time (`cp -p`, `touch -r`) still changes the signature.
+
+The key covers everything else a report depends on: the checker's own code (every module of the package, hashed),
+the Python version, the resolved root and the resolved configuration (command-line options included). Entries live
+in the fact cache's directory, written the same atomic way; a damaged or foreign entry is a miss. `--no-cache`
+neither reads nor writes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fsdl_check.cache import FactCache
+
+if TYPE_CHECKING:
+    from fsdl_check.config import Config
+    from fsdl_check.engine import Report
+    from fsdl_check.repo import Repo
+
+#: Seconds a repository's files must have been left alone for its report to be stored.
+QUIET_S = 3.0
+SHAPE = 1  # the entry's layout: bump when `encode` changes
+
+
+@cache
+def code_digest() -> str:
+    """A hash of every file of the checker's package: any change to a rule, a parser or a report is a new key."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix not in (".pyc", ".pyo")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def key(root: Path, config: Config) -> str:
+    material = f"report\0{SHAPE}\0{code_digest()}\0{root}\0{config!r}"
+    return hashlib.blake2b(material.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+
+
+def signature(repo: Repo, now_ns: int | None = None) -> str | None:
+    """What the audit of `repo` reads, as one digest; None while a file is too recently changed to trust its stamp."""
+    now = time.time_ns() if now_ns is None else now_ns
+    quiet = int(QUIET_S * 1e9)
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(f"{repo.git}\0{sorted(repo.unreadable.items())!r}\n".encode("utf-8", "surrogatepass"))
+    for f in repo.files:
+        if not f.stamp or now - max(f.stamp[0], f.stamp[1]) < quiet:
+            return None  # changed just now, or in the future (a skewed clock): not to be trusted
+        line = f"{f.path}\0{f.size}\0{f.tracked:d}{f.symlink:d}\0{f.stamp!r}\n"
+        digest.update(line.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def encode(report: Report) -> list[Any]:
+    def findings(items: list[Any]) -> list[list[Any]]:
+        return [[f.path, f.line, f.code, f.message, int(f.severity), f.column, f.suppressed_by] for f in items]
+
+    results = [
+        [r.code, r.status.name, int(r.severity), findings(r.findings), findings(r.suppressed), r.reason]
+        for r in report.results
+    ]
+    return [report.kind.name, report.files, report.kind_reason, results]
+
+
+def decode(entry: list[Any], root: Path, config: Config, duration_s: float) -> Report:
+    """The report stored by `encode`, for `config` (the key guarantees it is the one it was made with). Raises
+    KeyError, TypeError or ValueError for an entry of another shape."""
+    from fsdl_check.engine import Report, RuleResult
+    from fsdl_check.model import REGISTRY, Finding, ProjectKind, Severity, Status
+
+    def findings(items: list[list[Any]]) -> list[Finding]:
+        out = []
+        for path, line, code, message, severity, column, suppressed_by in items:
+            out.append(Finding(path, line, code, message, Severity(severity), column, suppressed_by))
+        return out
+
+    kind, files, kind_reason, stored = entry
+    results = [
+        RuleResult(REGISTRY[code], Status[status], Severity(severity), findings(found), findings(hidden), reason)
+        for code, status, severity, found, hidden, reason in stored
+    ]
+    if not isinstance(files, int) or not isinstance(kind_reason, str):
+        raise TypeError("not a stored report")
+    return Report(root, ProjectKind[kind], config, results, files, duration_s, kind_reason=kind_reason)
+
+
+class ReportCache:
+    """Reports by root and configuration, checked against the listing's signature (see the module's docstring)."""
+
+    def __init__(self, store: FactCache | None = None) -> None:
+        self.store = store or FactCache()
+
+    def get(self, repo: Repo, config: Config, signed: str | None, duration_s: float) -> Report | None:
+        if signed is None:
+            return None
+        entry = self.store.get(key(repo.root, config))
+        if entry is None or len(entry) != 2 or entry[0] != signed:
+            return None
+        try:
+            return decode(entry[1], repo.root, config, duration_s)
+        except (KeyError, TypeError, ValueError):  # another shape, or a rule that is gone: audited again
+            return None
+
+    def put(self, repo: Repo, config: Config, signed: str | None, report: Report) -> None:
+        if signed is not None:
+            self.store.put(key(repo.root, config), [signed, encode(report)])
