@@ -14,8 +14,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import pathspec
-
 from fsdl_check.model import ProjectKind, Severity, all_rules
 
 CONFIG_FILE = ".fsdl-check.toml"
@@ -256,8 +254,10 @@ def _severity(value: Any, where: str) -> Severity:
 
 def _check_pattern(pattern: str, where: str) -> str:
     """`pattern` when it is a gitwildmatch pattern pathspec can compile, else a `ConfigError` naming it."""
+    from pathspec import GitIgnoreSpec
+
     try:
-        pathspec.GitIgnoreSpec.from_lines([pattern])
+        GitIgnoreSpec.from_lines([pattern])
     except (ValueError, re.error) as exc:  # pathspec's GitIgnorePatternError; a bad range such as `[z-a]`
         reason = str(exc).partition(" at position")[0] if isinstance(exc, re.error) else "not a pattern"
         raise ConfigError(f"{where}: invalid pattern {pattern!r} ({reason})") from None

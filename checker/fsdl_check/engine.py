@@ -13,14 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import pathspec
-
 from fsdl_check import __version__
 from fsdl_check.cache import FactCache
 from fsdl_check.config import Config, known_prefix
 from fsdl_check.kind import classify
 from fsdl_check.model import REGISTRY, Area, Finding, ProjectKind, Rule, Severity, Status, all_rules
-from fsdl_check.repo import Options, Repo
+from fsdl_check.repo import Options, Repo, gitignore_spec
 from fsdl_check.report_cache import ReportCache, signature
 from fsdl_check.suppressions import Suppression, has_hash_comments, scan
 
@@ -155,9 +153,7 @@ class _Evaluation:
         self.config = config
         self.raw: dict[str, list[Finding]] = {}  # findings as checked, before suppression (memo for prerequisites)
         self.skipped: dict[str, str] = {}
-        self.path_ignores = [
-            (pathspec.GitIgnoreSpec.from_lines([pattern]), codes) for pattern, codes in config.per_path_ignores.items()
-        ]
+        self.path_ignores = [(gitignore_spec([pattern]), codes) for pattern, codes in config.per_path_ignores.items()]
 
     def run(self) -> list[RuleResult]:
         rules = all_rules()

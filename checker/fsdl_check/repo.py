@@ -21,8 +21,6 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TypeVar
 
-import pathspec
-
 from fsdl_check.cache import FactCache, parse_cached
 from fsdl_check.model import ProjectKind
 from fsdl_check.parsing.dockerfile import Dockerfile, is_dockerfile_name, parse_dockerfile
@@ -38,6 +36,8 @@ from fsdl_check.parsing.workflow import Workflow
 from fsdl_check.parsing.yamlfile import YamlDoc, parse_yaml
 
 if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
+
     from fsdl_check.kind import EntryPoint
 
 # Directories a walk never enters (a git listing already leaves them out through .gitignore).
@@ -54,22 +54,26 @@ GIT_LOCATION_VARIABLES = {
 T = TypeVar("T")
 
 
-def gitignore_spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
+def gitignore_spec(lines: Iterable[str]) -> GitIgnoreSpec:
     """Gitignore-style patterns compiled, leaving out any line pathspec cannot read (`\\`, `!`, `[z-a]`), as git does.
 
     Use it for patterns that come from the audited repository (.gitignore, .gitattributes, configuration).
     """
+    from pathspec import GitIgnoreSpec  # imported on first use: a warm audit from the report cache needs none
+
     patterns = list(lines)
     try:
-        return pathspec.GitIgnoreSpec.from_lines(patterns)
+        return GitIgnoreSpec.from_lines(patterns)
     except (ValueError, re.error):  # pathspec's GitIgnorePatternError; a bad range such as `[z-a]`
-        return pathspec.GitIgnoreSpec.from_lines([p for p in patterns if valid_pattern(p)])
+        return GitIgnoreSpec.from_lines([p for p in patterns if valid_pattern(p)])
 
 
 def valid_pattern(pattern: str) -> bool:
     """Whether pathspec accepts `pattern` (a lone `\\` or `/` is not a pattern; git ignores such lines too)."""
+    from pathspec import GitIgnoreSpec
+
     try:
-        pathspec.GitIgnoreSpec.from_lines([pattern])
+        GitIgnoreSpec.from_lines([pattern])
     except (ValueError, re.error):
         return False
     return True
@@ -316,7 +320,7 @@ class Repo:
         return sorted(result, key=lambda f: f.path)
 
     def _walk(self) -> Iterable[str]:
-        specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []  # (directory prefix, its .gitignore)
+        specs: list[tuple[str, GitIgnoreSpec]] = []  # (directory prefix, its .gitignore)
 
         def cannot_list(error: OSError) -> None:  # an unreadable directory is reported, and the walk goes on
             where = os.path.relpath(error.filename, self.root) if error.filename else "."
@@ -360,7 +364,9 @@ class Repo:
 
     def glob(self, *patterns: str) -> list[RepoFile]:
         """Files matching gitwildmatch `patterns` (``*.py``, ``.github/workflows/*.yml``, ``**/Dockerfile*``)."""
-        spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+        from pathspec import GitIgnoreSpec
+
+        spec = GitIgnoreSpec.from_lines(patterns)
         return [f for f in self.files if spec.match_file(f.path)]
 
     # -- reading --------------------------------------------------------------------------------------------------
@@ -515,7 +521,7 @@ class Repo:
         return out
 
     @cached_property
-    def gitignore(self) -> pathspec.GitIgnoreSpec:
+    def gitignore(self) -> GitIgnoreSpec:
         """The root `.gitignore` (empty when there is none)."""
         return gitignore_spec((self.text(".gitignore") or "").splitlines())
 

@@ -230,7 +230,7 @@ def test_fix_and_diff_flags(run_cli: Run, tmp_path: Path) -> None:
 def test_rules_say_whether_they_have_a_fix(run_cli: Run) -> None:
     listed = {r["code"]: r["fixable"] for r in json.loads(run_cli("--list-rules", "--format", "json")[1])}
     assert {code for code, fixable in listed.items() if fixable} == set(fixes.FIXERS)
-    assert set(fixes.FIXERS) == {"VC003", "EX004", "DK005", "NB002", "GA001", "GA003", "DK007"}
+    assert set(fixes.FIXERS) == {"VC003", "EX004", "DK005", "NB002", "GA001", "GA003", "DK007", "QA004"}
     text = run_cli("--list-rules")[1]
     assert next(line for line in text.splitlines() if line.startswith("GA001")).split()[4] == "yes"
     assert "Automatic fix: yes, `fsdl-check --fix` inserts" in run_cli("--explain", "GA001")[1]

@@ -10,9 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from packaging.utils import canonicalize_version
-from packaging.version import InvalidVersion
-
 from fsdl_check.model import Finding, ProjectKind, Rule, Severity
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.requirements import RequirementsFile
@@ -77,6 +74,9 @@ def _canonical_clause(clause: str) -> str:
     match = _PADDED_CLAUSE.fullmatch(clause)
     if match is None:
         return clause
+    from packaging.utils import canonicalize_version  # on first use: it imports much of the platform machinery
+    from packaging.version import InvalidVersion
+
     try:
         return match.group(1) + canonicalize_version(match.group(2))
     except InvalidVersion:

@@ -13,15 +13,16 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-
-import pathspec
+from typing import TYPE_CHECKING, Any
 
 from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.dockerfile import Dockerfile, Instruction, is_dockerfile_name, key_values
 from fsdl_check.parsing.lines import LineIndex
 from fsdl_check.parsing.yamlfile import parse_yaml
-from fsdl_check.repo import Repo, RepoFile, valid_pattern
+from fsdl_check.repo import Repo, RepoFile, gitignore_spec, valid_pattern
+
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
 
 MB = 1024 * 1024
 LFS_POINTER = "version https://git-lfs.github.com/spec/v1"
@@ -44,9 +45,9 @@ LOCK_FILES = frozenset({
 })  # fmt: skip
 #: `.env` variants that are meant to be committed: templates without values.
 ENV_TEMPLATES = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
-CREDENTIAL_FILES = pathspec.GitIgnoreSpec.from_lines(
-    ["credentials.json", "*.pem", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".netrc", "service-account*.json",
-     "*.p12", "*.pfx", ".pypirc", "kaggle.json"]
+CREDENTIAL_PATTERNS = (
+    "credentials.json", "*.pem", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".netrc", "service-account*.json",
+    "*.p12", "*.pfx", ".pypirc", "kaggle.json",
 )  # fmt: skip
 #: Tracker SDKs whose credentials are EX005's business.
 TRACKER_WORDS = ("wandb", "mlflow", "comet", "neptune")
@@ -193,7 +194,7 @@ class ArtifactOutsideLfs(Rule):
             yield self.finding(file.path, None, f"{file.suffix} file ({size}) committed outside Git LFS or DVC")
 
 
-def lfs_patterns(repo: Repo) -> pathspec.GitIgnoreSpec:
+def lfs_patterns(repo: Repo) -> GitIgnoreSpec:
     """Paths `filter=lfs` applies to, from every `.gitattributes` (nested ones are relative to their directory)."""
     patterns: list[str] = []
     for file in repo.files:
@@ -211,7 +212,7 @@ def lfs_patterns(repo: Repo) -> pathspec.GitIgnoreSpec:
                 pattern = base + (pattern.lstrip("/") if "/" in pattern else "**/" + pattern)
             if valid_pattern(pattern):
                 patterns.append(pattern)
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+    return gitignore_spec(patterns)
 
 
 def dvc_outputs(repo: Repo) -> list[str]:
@@ -408,9 +409,14 @@ class CredentialFile(Rule):
 
 @functools.lru_cache(maxsize=4096)
 def _credential_name(name: str) -> bool:
-    """Whether a file name matches `CREDENTIAL_FILES` (memoized: three rules ask it of every file, and a repository
-    repeats names such as `__init__.py` many times)."""
-    return CREDENTIAL_FILES.match_file(name)
+    """Whether a file name matches `CREDENTIAL_PATTERNS` (memoized: three rules ask it of every file, and a
+    repository repeats names such as `__init__.py` many times)."""
+    return _credential_files().match_file(name)
+
+
+@functools.cache
+def _credential_files() -> GitIgnoreSpec:
+    return gitignore_spec(CREDENTIAL_PATTERNS)
 
 
 def is_credential_file(file: RepoFile, repo: Repo) -> bool:
