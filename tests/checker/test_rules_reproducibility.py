@@ -378,3 +378,64 @@ def test_rp002_is_skipped_outside_training_projects(make_repo: MakeRepo) -> None
     files = {"pyproject.toml": '[project]\nname = "t"\n', "src/t/__init__.py": "LEARNING_RATE = 0.1\nBATCH_SIZE = 8\n"}
     result = next(r for r in audit(make_repo(files), Config(select=("RP002",))).results if r.code == "RP002")
     assert result.status is Status.SKIP
+
+
+def test_rp001_a_call_without_arguments_before_the_seed_ends_no_search(make_repo: MakeRepo) -> None:
+    files = {"train.py": RAW_LOOP.format(seed="torch.cuda.empty_cache()\ntorch.manual_seed(0)")}
+    assert run("RP001", make_repo(files)) == []
+
+
+def test_rp001_a_seed_in_the_package_of_a_top_level_package_is_followed(make_repo: MakeRepo) -> None:
+    files = {
+        "pkg/train.py": UNSEEDED.replace("from pkg.model", "from . import seeding\nfrom pkg.model"),
+        "pkg/seeding.py": "import torch\n\ntorch.manual_seed(0)\n",
+    }
+    assert run("RP001", make_repo(files)) == []
+
+
+def test_rp001_a_seed_default_counts_whichever_cli_call_or_keyword_it_comes_in(make_repo: MakeRepo) -> None:
+    two_calls = (
+        "from lightning.pytorch.cli import LightningCLI\n\n\ndef validate() -> None:\n    LightningCLI(run=True)\n\n\n"
+        "def fit() -> None:\n    LightningCLI(seed_everything_default=7)\n"
+    )
+    assert run("RP001", make_repo({"src/pkg/cli.py": two_calls})) == []
+    later_keyword = CLI_SUBCLASS.format(default="").replace("run=False", "run=False, seed_everything_default=42")
+    assert run("RP001", make_repo({"src/pkg/cli.py": later_keyword})) == []
+
+
+def test_rp002_flags_strings_and_computed_values_are_not_numeric_hyperparameters(make_repo: MakeRepo) -> None:
+    constants = "USE_DROPOUT = True\nLR_SCHEDULE = 'cosine'\nMAX_STEPS = len(DATA) * 10\nWARMUP_STEPS = compute()\n"
+    assert run("RP002", make_repo({"train.py": constants + RAW_LOOP.format(seed="")})) == []
+
+
+def test_rp002_constants_beside_an_entry_point_in_a_package_are_reported(make_repo: MakeRepo) -> None:
+    files = {"src/pkg/train.py": "LEARNING_RATE = 0.1\n" + UNSEEDED, "src/pkg/defaults.py": "BATCH_SIZE = 8\n"}
+    assert where(run("RP002", make_repo(files))) == [("src/pkg/defaults.py", 1), ("src/pkg/train.py", 1)]
+
+
+def test_rp003_a_lock_file_is_not_scanned_and_an_empty_file_ends_no_scan(make_repo: MakeRepo) -> None:
+    files = {"a.py": "", "b.py": f"DATA = '{ALICE}/data'\n", "package-lock.json": '{"path": "' + ALICE + '/pkg"}\n'}
+    assert where(run("RP003", make_repo(files))) == [("b.py", 1)]
+
+
+@pytest.mark.parametrize(
+    "dockerfile",
+    [
+        "FROM x\nUSER root\nRUN useradd -m app\n",  # a `USER` line before the `useradd`
+        "FROM x\nRUN useradd app\n",  # the user the only word
+    ],
+)
+def test_rp003_every_user_a_dockerfile_creates_is_found(make_repo: MakeRepo, dockerfile: str) -> None:
+    files = {"Dockerfile": dockerfile, "run.sh": "cd /" + "home/app/src\n"}
+    assert run("RP003", make_repo(files)) == []
+
+
+def test_rp003_a_dockerfile_installing_the_adduser_package_creates_no_user(make_repo: MakeRepo) -> None:
+    files = {"Dockerfile": "FROM x\nRUN apt-get install -y adduser\n", "run.sh": f"cd {ALICE}/src\n"}
+    assert where(run("RP003", make_repo(files))) == [("run.sh", 1)]
+
+
+def test_rp003_a_linked_dockerfile_does_not_end_the_search_for_image_users(make_repo: MakeRepo) -> None:
+    root = make_repo({"docker/Dockerfile": DOCKERFILE, "run.sh": "cd /" + "home/appuser/app\n"})
+    (root / "Dockerfile").symlink_to("docker/Dockerfile")
+    assert run("RP003", root) == []

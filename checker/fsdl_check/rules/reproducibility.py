@@ -51,7 +51,7 @@ def local_imports(module: PythonModule, by_path: dict[str, PythonModule]) -> Ite
     package = module.path.split("/")[:-1]
     for node in module.walk():
         if isinstance(node, ast.ImportFrom) and node.level:
-            base = package[: len(package) - node.level + 1] if node.level <= len(package) + 1 else []
+            base = package[: len(package) - node.level + 1] if node.level <= len(package) else []
             stem = [*base, *(node.module or "").split(".")] if node.module else base
             for target in [stem, *([*stem, alias.name] for alias in node.names)]:
                 joined = "/".join(p for p in target if p)
@@ -237,7 +237,7 @@ def image_users(dockerfile_text: str) -> set[str]:
             users.add(match[1])
             continue
         # `useradd -m -u 1000 -s /bin/bash app && ...`: the user is the last word that is not an option
-        command = re.split(r"&&|\|\||[;|]", match[0], maxsplit=1)[0]
+        command = re.split(r"&&|\|\||[;|]", match[0])[0]
         words = [w.strip("'\"") for w in command.split()[1:] if not w.startswith("-") and w != "\\"]
         if words and re.fullmatch(r"[A-Za-z_][\w-]*", words[-1]):
             users.add(words[-1])
@@ -284,7 +284,9 @@ class NoUserPaths(Rule):
             if not is_code_or_config(file):
                 continue
             text = repo.text(file.path)
-            if not text or not ("home/" in text or "Users" in text):  # mutation: equivalent (a fast path)
+            if not text:
+                continue
+            if not ("home/" in text or "Users" in text):  # a fast path: every user path holds one of them
                 continue
             for match, line in self._matches(text, allowed):
                 yield self.finding(file.path, line, f"user path {match} is machine-specific")
