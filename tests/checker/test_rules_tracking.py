@@ -291,3 +291,158 @@ def test_ex001_counts_a_project_logger_subclass_named_in_config(make_repo: Calla
         }
     )
     assert run("EX001", root, project_kind=ProjectKind.TRAINING) == []
+
+
+# -- boundaries the mutation run found untested -------------------------------------------------------------------
+def nested(depth: int, brackets: str) -> str:
+    """A YAML flow document holding an MLflow logger `depth` containers down (`{a: {...}}` or `[[...]]`)."""
+    opening = "{a: " if brackets == "{}" else "["
+    return opening * depth + "{class_path: MLFlowLogger}" + brackets[1] * depth + "\n"
+
+
+KERAS = "from tensorflow import keras\n\n"
+LOGGERS = "from lightning.pytorch.loggers import MLFlowLogger, TensorBoardLogger, WandbLogger\n"
+
+
+@pytest.mark.parametrize("brackets", ["{}", "[]"])
+def test_ex001_a_logger_is_looked_for_forty_levels_deep_and_no_deeper(make_repo: MakeRepo, brackets: str) -> None:
+    # the depth limit guards against recursive aliases; 40 levels are read whether the nesting is maps or lists
+    within = make_repo({"src/pkg/train.py": train(), "configs/deep.yaml": nested(40, brackets)})
+    assert run("EX001", within) == []
+    beyond = make_repo({"src/pkg/train.py": train(), "configs/deep.yaml": nested(41, brackets)})
+    assert where(run("EX001", beyond)) == [("src/pkg/train.py", 7)]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"src/pkg/train.py": train(), "src/pkg/cb.py": KERAS + "cb = keras.callbacks.CSVLogger('l')\n"},
+        {"src/pkg/train.py": train(), "src/pkg/cb.py": "from mylib import TensorBoard\n\ncb = TensorBoard('logs')\n"},
+        {"src/pkg/train.py": train(), ".github/logger.yaml": "logger:\n  class_path: MLFlowLogger\n"},
+        {"src/pkg/train.py": train(), "tests/configs/logger.yaml": "logger:\n  class_path: MLFlowLogger\n"},
+    ],
+)  # fmt: skip
+def test_ex001_keras_without_its_tensorboard_callback_or_a_logger_in_a_hidden_or_test_config_is_no_tracker(
+    make_repo: MakeRepo, files: dict[str, str]
+) -> None:
+    assert where(run("EX001", make_repo(files))) == [("src/pkg/train.py", 7)]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"src/pkg/train.py": train(), "src/pkg/cb.py": KERAS + "cb = keras.callbacks.TensorBoard('l')\n"},
+        {"src/pkg/a.py": "def (:\n", "src/pkg/train.py": train("import mlflow")},  # a broken file ends no search
+    ],
+)  # fmt: skip
+def test_ex001_the_keras_tensorboard_callback_counts_and_a_broken_file_is_passed_over(
+    make_repo: MakeRepo, files: dict[str, str]
+) -> None:
+    assert run("EX001", make_repo(files)) == []
+
+
+def test_ex001_is_skipped_outside_training_projects(make_repo: MakeRepo) -> None:
+    from fsdl_check.config import Config
+    from fsdl_check.engine import audit
+    from fsdl_check.model import Status
+
+    files = {"pyproject.toml": '[project]\nname = "t"\n', "src/t/__init__.py": "def f() -> int:\n    return 1\n"}
+    result = next(r for r in audit(make_repo(files), Config(select=("EX001",))).results if r.code == "EX001")
+    assert result.status is Status.SKIP
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ('import mlflow\n\nmlflow.set_registry_uri("http://registry:5000")\n', 3),
+        (LOGGERS + "log = MLFlowLogger('e', 'run', 'http://mlflow:5000')\n", 2),
+    ],
+)  # fmt: skip
+def test_ex002_a_registry_host_and_a_positional_logger_host_are_hard_coded(
+    make_repo: MakeRepo, content: str, line: int
+) -> None:
+    assert where(run("EX002", make_repo({"src/pkg/tracking.py": content}))) == [("src/pkg/tracking.py", line)]
+
+
+def test_ex002_both_uri_variables_are_checked_and_a_broken_file_ends_no_scan(make_repo: MakeRepo) -> None:
+    content = (
+        'import os\nos.environ["MLFLOW_TRACKING_URI"] = "http://mlflow:5000"\n'
+        'os.environ["WANDB_BASE_URL"] = "https://wandb.corp.example"\n'
+    )
+    findings = run("EX002", make_repo({"src/pkg/a.py": "def (:\n", "src/pkg/tracking.py": content}))
+    assert where(findings) == [("src/pkg/tracking.py", 2), ("src/pkg/tracking.py", 3)]
+
+
+def test_ex003_wandb_config_set_on_a_wandb_passed_in_counts(make_repo: MakeRepo) -> None:
+    for log in ("    wandb.config.lr = cfg.lr\n", "    wandb.config.update(cfg)\n"):
+        files = {"src/pkg/train.py": train("import mlflow"), "src/pkg/log.py": "def log_config(wandb, cfg):\n" + log}
+        assert run("EX003", make_repo(files)) == []
+
+
+def test_ex003_wandb_config_named_only_in_a_comment_is_not_logging(make_repo: MakeRepo) -> None:
+    log = "import wandb\n\n# TODO: log wandb.config\nrun = wandb.init(project='p')\n"
+    findings = run("EX003", make_repo({"src/pkg/train.py": train("import mlflow"), "src/pkg/log.py": log}))
+    assert where(findings) == [("src/pkg/train.py", 7)]
+
+
+@pytest.mark.parametrize(
+    ("code", "missing"),
+    [
+        ("import wandb\n\nwandb.init(project='p')\n", "wandb/"),  # no `dir`: the default
+        ("import mlflow\nmlflow.set_tracking_uri('file:./store')\n", "store/"),
+        (LOGGERS + "log = MLFlowLogger('exp', None, 'file:./store')\n", "store/"),
+        (LOGGERS + "log = WandbLogger('run', 'logs')\n", "logs/wandb/"),
+        (LOGGERS + "log = TensorBoardLogger('tb_logs')\n", "tb_logs/"),
+        ("import mlflow, wandb\nmlflow.set_tracking_uri(settings.uri)\n", "wandb/"),  # MLflow not knowable, W&B is
+    ],
+)
+def test_ex004_where_positional_and_file_uri_arguments_point_the_tracker(
+    make_repo: MakeRepo, code: str, missing: str
+) -> None:
+    findings = run("EX004", make_repo({"src/pkg/t.py": code}))
+    assert [f.message for f in findings] == [f"tracker output not ignored: {missing}"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import mlflow\nmlflow.set_tracking_uri('file:///srv/mlruns')\n",
+        TENSORBOARD + "w = SummaryWriter('/tmp/tb')\n",
+    ],
+)
+def test_ex004_a_store_outside_the_working_tree_needs_no_ignore(make_repo: MakeRepo, code: str) -> None:
+    assert run("EX004", make_repo({"src/pkg/t.py": code})) == []
+
+
+def test_ex005_only_code_and_config_files_are_scanned_and_none_ends_the_scan(make_repo: MakeRepo) -> None:
+    files = {
+        ".env": f"WANDB_API_KEY={WANDB_KEY}\n",  # VC004's
+        "Dockerfile": f"FROM python:3.12\nENV WANDB_API_KEY={WANDB_KEY}\n",  # the container rules'
+        "src/pkg/__init__.py": "",
+        "src/pkg/t.py": env_assignment("WANDB_API_KEY", WANDB_KEY),
+    }
+    assert where(run("EX005", make_repo(files))) == [("src/pkg/t.py", 3)]
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "lines"),
+    [
+        ("Makefile", f"train:\n\tWANDB_API_KEY={WANDB_KEY} python train.py\n", [2]),
+        ("scripts/env.sh", f"export WANDB_API_KEY={WANDB_KEY}\nexport MLFLOW_TRACKING_PASSWORD={PASSWORD}\n"
+         f"export COMET_API_KEY={WANDB_KEY}\nexport NEPTUNE_API_TOKEN={WANDB_KEY}\n", [1, 2, 3, 4]),
+        ("src/pkg/t.py", f'WANDB_API_KEY: str\nos.environ["WANDB_API_KEY"] = "{WANDB_KEY}"\n', [2]),
+        ("src/pkg/t.py", f'NAMES = ("WANDB_API_KEY", "X")\nos.environ["WANDB_API_KEY"] = "{WANDB_KEY}"\n', [2]),
+        ("src/pkg/t.py", f'import os\n\n\ndef setup() -> None:\n    os.environ.setdefault(\n'
+         f'        "WANDB_API_KEY", "{WANDB_KEY}"\n    )\n', [6]),  # the default on its own, indented line
+        ("configs/c.yaml", f"experiment: demo\nmlflow_uri: https://bob:{PASSWORD}@10.0.0.5:5000\n", [2]),
+    ],
+)  # fmt: skip
+def test_ex005_credentials_in_makefiles_in_every_variable_and_after_names_that_are_not_values(
+    make_repo: MakeRepo, path: str, content: str, lines: list[int]
+) -> None:
+    assert where(run("EX005", make_repo({path: content}))) == [(path, line) for line in lines]
+
+
+def test_ex005_an_api_key_of_a_service_that_is_no_tracker_is_not_a_tracker_credential(make_repo: MakeRepo) -> None:
+    content = f"from service import Client\n\nclient = Client(api_key='{WANDB_KEY}')\n"
+    assert run("EX005", make_repo({"src/pkg/t.py": content})) == []

@@ -100,7 +100,7 @@ def tracker_use(python: list[PythonModule], yaml_files: list[YamlDoc]) -> Tracke
                 use.trackers.add(tracker)
         for definition in module.classes:  # a project's own logger subclass (class WandbTracker(WandbLogger)) counts
             for base in definition.bases:
-                name = base.rsplit(".", 1)[-1]
+                name = base.rpartition(".")[2]
                 if name in LOGGER_CLASSES:
                     use.trackers.add(LOGGER_CLASSES[name])
         for call in module.calls_named(*LOGGER_CLASSES):
@@ -163,12 +163,13 @@ def _config_trackers(node: Any, use: TrackerUse, depth: int = 0) -> None:
     if isinstance(node, dict):
         for key in ("class_path", "_target_", "logger"):
             name = node.get(key)
-            logger = name.rsplit(".", 1)[-1] if isinstance(name, str) else ""
+            logger = name.rpartition(".")[2] if isinstance(name, str) else ""
             if logger not in LOGGER_CLASSES:
                 continue
             use.trackers.add(LOGGER_CLASSES[logger])
             if key == "logger":
-                continue  # `logger: MLFlowLogger` names the class and nothing else
+                # `logger: MLFlowLogger` names the class and nothing else
+                continue  # mutation: equivalent (the last key: break ends the loop just the same)
             init_args = node.get("init_args")
             arguments: dict[Any, Any] = init_args if isinstance(init_args, dict) else node
             for tracker, keyword, _, how in LOCATION_ARGUMENTS.get(logger, ()):
@@ -256,7 +257,7 @@ def hard_coded_host(value: str) -> bool:
     if not lower or lower.startswith(("file:", "sqlite:")) or lower in ("databricks", "databricks-uc"):
         return False
     if "://" in lower:
-        return bool(lower.split("://", 1)[1].strip("/"))
+        return bool(lower.partition("://")[2].strip("/"))
     return re.fullmatch(r"[\w.-]+:\d+(/.*)?", lower) is not None
 
 
@@ -361,9 +362,7 @@ def logs_parameters(module: PythonModule) -> bool:
         return True
     if any("config" in call.keywords for call in module.calls_named("wandb.init")):
         return True
-    if any(call.name.startswith("wandb.config") for call in module.calls):
-        return True
-    if "wandb.config" in module.text and module.imports_any("wandb"):
+    if "wandb.config" in module.text:  # `wandb.config.update(cfg)`, `wandb.config.lr = ...`, wherever `wandb` is from
         return any(isinstance(n, ast.Attribute) and dotted_name(n) == "wandb.config" for n in module.walk())
     return False
 
@@ -423,7 +422,7 @@ def tracker_credentials(text: str, code: bool) -> Iterator[tuple[int, str, str]]
         for match in CREDENTIAL_ASSIGNMENT.finditer(text):
             if code and not match["quote"]:
                 continue  # in Python only a quoted string is a literal (`X: str = ...` is an annotation)
-            if match["separator"] == "," and not DEFAULT_CALL.search(text, max(0, match.start() - 20), match.start()):
+            if match["separator"] == "," and not DEFAULT_CALL.search(text, endpos=match.start()):
                 continue  # `("WANDB_API_KEY", "OTHER")` lists names; only `getenv(NAME, default)` sets a value
             yield line_at(match.start()), match["name"], match["value"]
     if "wandb.login" in text:
@@ -433,9 +432,10 @@ def tracker_credentials(text: str, code: bool) -> Iterator[tuple[int, str, str]]
         for match in SDK_API_KEY.finditer(text):
             yield line_at(match.start()), "Comet/Neptune API key", match["value"]
     for match in URI_CREDENTIALS.finditer(text) if "@" in text else ():
-        start = text.rfind("\n", 0, match.start()) + 1
+        newline = text.rfind("\n", 0, match.start())  # mutation: equivalent (from 1: a newline at 0 starts no word)
         end = text.find("\n", match.end())
-        if TRACKING_CONTEXT.search(text, start, end if end >= 0 else len(text)):
+        line_end = end if end >= 0 else len(text)  # mutation: equivalent (found after the match, never at 0)
+        if TRACKING_CONTEXT.search(text, newline + 1, line_end):
             yield line_at(match.start()), "password in tracking URI", match["value"]
 
 
@@ -454,7 +454,7 @@ class TrackerCredentials(Rule):
         "see the template's `src/<package>/tracking.py`."
     )
     template_file = "src/<package>/tracking.py"
-    example = 'os.environ["WANDB_API_KEY"] = "' + "0123456789abcdef" * 2 + '01234567"'
+    example = 'os.environ["WANDB_API_KEY"] = "' + "0123456789abcdef" + "0123456789abcdef" + '01234567"'
 
     def check(self, repo: Repo) -> Iterator[Finding]:
         for file in repo.files:
