@@ -559,7 +559,7 @@ class Plan:
     create: list[str] = field(default_factory=list)  # missing in the repository: rendered from the template
     identical: list[str] = field(default_factory=list)  # already there, byte for byte the template's
     adopted: list[str] = field(default_factory=list)  # already there in the user's version: excluded from renders
-    clashes: dict[str, str] = field(default_factory=dict)  # missing, but a module/package clash: excluded, and why
+    clashes: dict[str, str] = field(default_factory=dict)  # missing, but a name clash: excluded, and why
     rendered: Path | None = None  # the final render, which holds `create` and the answers file
 
     @property
@@ -630,6 +630,10 @@ def clash(root: Path, rel: str, creating: set[str]) -> str | None:
         new_modules = any(PurePosixPath(other).parent == folder and other.endswith(".py") for other in creating)
         if new_modules and os.path.lexists(root / module):
             return f"{module.as_posix()} is your module, and {folder.as_posix()}/ would be a package of that name"
+    group = hydra_group(root, path)
+    if group is not None:
+        option = f"{group}={path.stem}"
+        return f"{path.parent.as_posix()}/ is a config group of your Hydra configuration: it would offer {option}"
     parts = path.parts
     if len(parts) > 2 and parts[0] == "src" and not os.path.lexists(root / "src" / "__init__.py"):
         name = parts[1]
@@ -637,6 +641,38 @@ def clash(root: Path, rel: str, creating: set[str]) -> str | None:
             mine = f"{name}/" if (root / name).is_dir() else f"{name}.py"
             return f"your top-level {mine} is the same import name as the template's src/{name}/"
     return None
+
+
+#: A Hydra primary config: a YAML file with a top-level defaults list (`defaults:` then `- data: mnist`, ...).
+HYDRA_DEFAULTS = re.compile(r"^defaults:[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def hydra_config_root(folder: Path) -> bool:
+    """Whether `folder` holds a Hydra primary config (so its subfolders are config groups)."""
+    try:
+        candidates = [p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()]
+        return any(HYDRA_DEFAULTS.search(p.read_text(errors="replace")[:200_000]) for p in candidates)
+    except OSError:
+        return False
+
+
+def hydra_group(root: Path, path: PurePosixPath) -> str | None:
+    """The Hydra config group a template YAML file would join (`model` for configs/model/wide.yaml), when its
+    folder is a group the repository already has below a Hydra config root; else None. The template's LightningCLI
+    files there would be offered as options (`model=wide`) that Hydra cannot compose."""
+    if path.suffix not in (".yaml", ".yml") or not (root / path.parent).is_dir():
+        return None
+    for depth in range(1, len(path.parts) - 1):  # the folders above the group, outermost first
+        base = PurePosixPath(*path.parts[:depth])
+        if hydra_config_root(root / base):
+            return path.parent.relative_to(base).as_posix()
+    return None
+
+
+def hydra_roots(root: Path, created: Iterable[str]) -> list[str]:
+    """Folders of Hydra configuration that the template's files are created in (beside the user's configs)."""
+    folders = {PurePosixPath(rel).parts[0] for rel in created if "/" in rel and rel.endswith((".yaml", ".yml"))}
+    return sorted(f for f in folders if (root / f).is_dir() and hydra_config_root(root / f))
 
 
 def make_plan(root: Path, source: Source, answers: dict[str, Any], scratch: Path) -> Plan:
@@ -855,7 +891,7 @@ def _print_plan(
         ("skip", sorted(plan.clashes), lambda rel: f"  (not created: {plan.clashes[rel]}; listed under adopted_files)"),
     ]
     counts = f"{len(plan.create) + 1} to create, {len(plan.adopted)} kept as yours, {len(plan.identical)} same"
-    skipped = f", {len(plan.clashes)} not created (a module/package clash)" if plan.clashes else ""
+    skipped = f", {len(plan.clashes)} not created (a name clash)" if plan.clashes else ""
     say(f"\nFiles ({counts}{skipped}):")
     for label, paths, note in sections:
         for rel in paths:
@@ -873,9 +909,17 @@ def _print_plan(
                     f"\nWarning: the template's {created} runs {rel}, which stays yours here: the targets that run "
                     "it run your file. Rename yours and take the path off adopted_files to get the template's."
                 )
-    if plan.clashes:
+    for folder in hydra_roots(root, plan.create):
+        slug = plan.answers.get("project_slug", "<slug>")
         say(
-            f"\nNot created, to keep each import name one thing: {', '.join(sorted(plan.clashes))}. The template's "
+            f"\nNote: {folder}/ holds your Hydra configuration; the template's LightningCLI configs are created beside "
+            f"it ({slug}-train --config {folder}/default.yaml reads them; Hydra composes only what its defaults "
+            "lists name), and none goes into one of your config groups."
+        )
+    modules = sorted(rel for rel, why in plan.clashes.items() if "Hydra" not in why)
+    if modules:
+        say(
+            f"\nNot created, to keep each import name one thing: {', '.join(modules)}. The template's "
             "other files may import them; take a path off adopted_files once the name is free."
         )
 

@@ -746,9 +746,16 @@ def test_adopt_then_update_across_a_later_release(
     package = expected["package_name"]
     created = set(sums(root)) - set(before)
     assert {".copier-answers.yml", f"src/{package}/cli.py", "configs/default.yaml", "tools/environment.py"} <= created
-    assert "not created" not in out  # no clash in either repository
+    if name == "lightning-hydra-mnist":  # the template's configs/model/wide.yaml would join the Hydra group `model`
+        assert "configs/model/wide.yaml" not in created and "configs/model/wide.yaml" in recorded(root)["adopted_files"]
+        assert "  skip    configs/model/wide.yaml  (not created: configs/model/ is a config group of your Hydra " in out
+        assert "it would offer model=wide; listed under adopted_files)" in out
+        assert "\nNote: configs/ holds your Hydra configuration; the template's LightningCLI configs are created" in out
+        assert out.count("not created") == 2 and "import name" not in out  # the count and the skip line
+    else:
+        assert "not created" not in out and "Hydra" not in out  # no clash in the other repositories
     adopted = recorded(root)["adopted_files"]
-    assert "README.md" in adopted and set(adopted) <= set(before)
+    assert "README.md" in adopted and set(adopted) <= set(before) | {"configs/model/wide.yaml"}  # yours, or a clash
     found_after = findings(root, tmp_path)
     assert found_after < found_before, (found_before, found_after)
 
@@ -801,7 +808,7 @@ def test_a_module_beside_a_package_of_its_name_is_not_created(
     assert_untouched(root, before)
     assert "skip    src/speechnet/data.py  (not created: src/speechnet/data/ is your package" in out
     assert "skip    tools/environment.py  (not created: tools.py is your module" in out
-    assert "2 not created (a module/package clash)" in out
+    assert "2 not created (a name clash)" in out
     assert "Warning: the template's Makefile runs tools/environment.py, which is not created here" in out
     assert not (root / "src" / "speechnet" / "data.py").exists() and not (root / "tools").exists()
     assert (root / "src" / "speechnet" / "cli.py").is_file()  # the rest of the package joins the user's
@@ -859,3 +866,19 @@ def test_a_closed_stdout_ends_the_output_quietly(template_repo: Path, tmp_path: 
     assert err == ""
     assert (root / ".copier-answers.yml").is_file()
     assert_untouched(root, before)
+
+
+def test_only_a_group_of_a_hydra_configuration_keeps_the_templates_yaml_out(tmp_path: Path) -> None:
+    """configs/model/ is a Hydra config group only where configs/ holds a primary config with a defaults list; a
+    plain folder of YAML files (LightningCLI's, say) takes the template's files beside its own."""
+    from pathlib import PurePosixPath
+
+    (tmp_path / "configs" / "model").mkdir(parents=True)
+    (tmp_path / "configs" / "model" / "small.yaml").write_text("hidden: 32\n")
+    (tmp_path / "configs" / "train.yaml").write_text("trainer:\n  max_epochs: 3\n")
+    wide = PurePosixPath("configs/model/wide.yaml")
+    assert adopt.hydra_group(tmp_path, wide) is None
+    (tmp_path / "configs" / "train.yaml").write_text("defaults:  # Hydra's\n  - model: small\n  - _self_\n")
+    assert adopt.hydra_group(tmp_path, wide) == "model"
+    assert adopt.hydra_group(tmp_path, PurePosixPath("configs/strategy/ddp.yaml")) is None  # not a group of theirs
+    assert adopt.hydra_group(tmp_path, PurePosixPath("configs/default.yaml")) is None  # beside, not inside a group
