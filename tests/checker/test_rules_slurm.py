@@ -250,3 +250,154 @@ def test_sl003_gpus_per_node_against_tasks_per_node(make_repo: MakeRepo) -> None
 )
 def test_sl003_quiet(make_repo: MakeRepo, script: str) -> None:
     assert run("SL003", make_repo({"job.sh": script})) == []
+
+
+# -- boundaries (each test pins a behaviour a small slip in the rule would change) ---------------------------------
+def test_sl001_a_header_without_options_is_reported_on_line_1(make_repo: MakeRepo) -> None:
+    root = make_repo({"job.sh": "#SBATCH\nsrun python train.py\n"})
+    assert where(run("SL001", root)) == [
+        ("job.sh", 1, "no --time: the job gets the partition's default limit and cannot be backfilled")
+    ]
+
+
+def test_sl001_an_accelerator_option_without_a_value_is_no_gpu_job(make_repo: MakeRepo) -> None:
+    assert run("SL001", make_repo({"job.sh": "#SBATCH -t 5\nsrun python train.py --accelerator\n"})) == []
+
+
+NO_RESUME = (
+    "the job does not survive its time limit or a preemption: the code neither handles the signal nor loads a "
+    "checkpoint (a rerun starts over)"
+)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import signal\nsignal.signal(signal.SIGUSR1, save)\n",  # a handler, but nothing to resume from
+        "import torch\nprint('send SIGUSR1 to save')\nmodel.load_state_dict(torch.load('ckpt.pt'))\n",  # no handler
+        "import signal, torch\nsignal.signal(signal.SIGINT, stop)\nmodel.load_state_dict(torch.load('ckpt.pt'))\n",
+        "import signal, torch\nsignal.signal(signal.SIGUSR1, save)\ntorch.save(model, 'ckpt.pt')\n",  # saves only
+        "import signal\nsignal.signal(signal.SIGUSR1, save)\nmodel.load_state_dict(pretrained)\n",  # weights, no ckpt
+    ],
+)
+def test_sl002_resume_needs_a_handler_for_the_signal_and_a_checkpoint_load(make_repo: MakeRepo, code: str) -> None:
+    files = {"job.sh": HEADER + "#SBATCH --signal=USR1@90\nsrun python train.py\n", "train.py": code}
+    assert where(run("SL002", make_repo(files))) == [("job.sh", 2, NO_RESUME)]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import signal, torch\nsignal.signal(signal.SIGTERM, save)\nmodel.load_state_dict(torch.load(path))\n"
+        "# resumes from the last checkpoint\n",
+        "import signal\nsignal.signal(signal.SIGUSR1, save)\nfit(model, ckpt_path=last)\n",
+    ],
+)
+def test_sl002_a_sigterm_handler_and_a_checkpoint_load_count_as_resume(make_repo: MakeRepo, code: str) -> None:
+    files = {"job.sh": HEADER + "#SBATCH --signal=USR1@90\nsrun python train.py\n", "train.py": code}
+    assert run("SL002", make_repo(files)) == []
+
+
+def test_sl002_lightning_in_the_tests_does_not_make_the_code_resume(make_repo: MakeRepo) -> None:
+    files = {
+        "job.sh": HEADER + "#SBATCH --signal=USR1@90\nsrun python train.py\n",
+        "train.py": "import torch\nfor batch in loader:\n    opt.step()\n",
+        "tests/test_fit.py": LIGHTNING,
+    }
+    assert where(run("SL002", make_repo(files))) == [("job.sh", 2, NO_RESUME)]
+
+
+def test_sl002_a_background_trainer_that_is_never_waited_for_is_reported(make_repo: MakeRepo) -> None:
+    script = HEADER + "#SBATCH --signal=B:USR1@90\ntrap 'kill -USR1 $pid' USR1\nsrun python train.py &\n"
+    assert where(run("SL002", make_repo({"job.sh": script, "train.py": LIGHTNING}))) == [
+        (
+            "job.sh",
+            4,
+            "the batch shell traps SIGUSR1, but `python` (line 6) runs in the foreground: bash runs a trap only "
+            "after the command it waits for exits, too late (start it with `&` and `wait`)",
+        )
+    ]
+
+
+def test_sl002_a_trainer_started_with_and_wait_on_one_line_gets_the_trap(make_repo: MakeRepo) -> None:
+    # the form the rule's own fix names (`python train.py & wait`); it was once reported as a foreground trainer
+    script = HEADER + "#SBATCH --signal=B:USR1@90\ntrap 'kill -USR1 $pid' USR1\nsrun python train.py & wait\n"
+    assert run("SL002", make_repo({"job.sh": script, "train.py": LIGHTNING})) == []
+
+
+def test_sl002_a_script_without_a_trainer_does_not_end_the_check(make_repo: MakeRepo) -> None:
+    files = {"a.sh": HEADER + "bash run.sh\n", "b.sh": HEADER + "srun python train.py\n", "train.py": LIGHTNING}
+    assert where(run("SL002", make_repo(files))) == [
+        ("b.sh", 2, "the job does not survive its time limit or a preemption: no --signal (the trainer is killed "
+         "without warning)")
+    ]  # fmt: skip
+
+
+def test_sl003_a_config_beside_the_script(make_repo: MakeRepo) -> None:
+    files = {
+        "launch/job.sh": "#SBATCH -t 5 --ntasks-per-node=2\nsrun python -m pkg fit --config ddp.yaml\n",
+        "launch/ddp.yaml": "trainer:\n  devices: 4\n",
+    }
+    assert where(run("SL003", make_repo(files))) == [
+        (
+            "launch/job.sh",
+            1,
+            "2 task(s) per node, but the trainer runs with devices=4 (launch/ddp.yaml line 2): Lightning stops with "
+            "a mismatch error",
+        )
+    ]
+
+
+def test_sl003_a_config_path_from_the_root_for_a_script_in_a_directory(make_repo: MakeRepo) -> None:
+    files = {
+        "launch/job.sh": "#SBATCH -t 5 --ntasks-per-node=2\nsrun python -m pkg fit --config configs/ddp.yaml\n",
+        "configs/ddp.yaml": "trainer:\n  devices: 4\n",
+    }
+    assert [f.message for f in run("SL003", make_repo(files))] == [
+        "2 task(s) per node, but the trainer runs with devices=4 (configs/ddp.yaml line 2): Lightning stops with "
+        "a mismatch error"
+    ]
+
+
+def test_sl003_devices_on_the_command_line_against_tasks(make_repo: MakeRepo) -> None:
+    root = make_repo({"job.sh": "#SBATCH --ntasks-per-node=2\nsrun python train.py --trainer.devices 4\n"})
+    assert where(run("SL003", root)) == [
+        ("job.sh", 1, "2 task(s) per node, but the trainer runs with devices=4 (line 2): Lightning stops with a "
+         "mismatch error")
+    ]  # fmt: skip
+
+
+def test_sl003_a_devices_mismatch_is_reported_without_the_gpu_count(make_repo: MakeRepo) -> None:
+    script = "#SBATCH --ntasks-per-node=2 --gpus-per-node=4\nsrun python train.py --trainer.devices 4\n"
+    assert [f.message for f in run("SL003", make_repo({"job.sh": script}))] == [
+        "2 task(s) per node, but the trainer runs with devices=4 (line 2): Lightning stops with a mismatch error"
+    ]
+
+
+def test_sl003_two_tasks_without_srun_are_reported_one_is_fine(make_repo: MakeRepo) -> None:
+    two = make_repo({"job.sh": "#SBATCH --ntasks-per-node=2\npython train.py\n"})
+    assert [f.message.split(",")[0] for f in run("SL003", two)] == ["2 tasks per node"]
+    one = make_repo({"job.sh": "#SBATCH --ntasks-per-node=1\npython train.py\n"})
+    assert run("SL003", one) == []
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "#SBATCH -t 5\nbash run.sh\n",  # no trainer at all
+        # a spawning launcher starts the per-device processes, whatever else the script runs
+        "#SBATCH --ntasks-per-node=1 --gpus-per-node=8\nsrun python prep.py\nsrun torchrun --nproc-per-node 8 t.py\n",
+    ],
+)
+def test_sl003_scripts_it_does_not_judge(make_repo: MakeRepo, script: str) -> None:
+    assert run("SL003", make_repo({"job.sh": script})) == []
+
+
+def test_sl003_a_torchrun_script_does_not_end_the_check(make_repo: MakeRepo) -> None:
+    files = {
+        "a.sh": "#SBATCH --ntasks-per-node=1 --gpus-per-node=8\nsrun torchrun --nproc-per-node 8 train.py\n",
+        "b.sh": "#SBATCH --ntasks-per-node=1 --gpus-per-node=4\nsrun python train.py\n",
+    }
+    assert where(run("SL003", make_repo(files))) == [
+        ("b.sh", 1, "4 GPU(s) per node but 1 task(s) per node: GPUs stay idle")
+    ]

@@ -97,7 +97,7 @@ class SlurmRequests(Rule):
 
 
 # -- SL002 --------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # mutation: equivalent (never assigned to or hashed)
 class Resume:
     """What the repository's code does about preemption: Lightning (which requeues itself on SIGUSR1 under SLURM
     and restores the saved state), or its own signal handler and checkpoint loading."""
@@ -147,7 +147,8 @@ def signal_problem(script: SbatchScript) -> str | None:
                 "never receives it, and the shell is killed"
             )
         foreground = [launch for launch in launches if not launch.background]
-        waited = any(line > launch.line for launch in launches if launch.background for line in script.waits)
+        # `srun python train.py & wait` waits on the launch's own line
+        waited = any(line >= launch.line for launch in launches if launch.background for line in script.waits)
         if foreground or not waited:
             launch = foreground[0] if foreground else launches[0]
             return (
@@ -213,7 +214,7 @@ class SlurmPreemption(Rule):
 
 
 # -- SL003 --------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # mutation: equivalent (never assigned to or hashed)
 class Setting:
     value: Any
     where: str  # "line 12" or "configs/ddp.yaml line 9"
@@ -313,7 +314,8 @@ class SlurmTasksMatchDevices(Rule):
         per_node = tasks
         if per_node is not None and gpus != per_node:
             gpu_line = script.gpu_option.line if script.gpu_option is not None else line
+            idle = gpus > per_node  # mutation: equivalent (`>=` alike: gpus != per_node here)
             message = f"{gpus} GPU(s) per node but {per_node} task(s) per node: " + (
-                "GPUs stay idle" if gpus > per_node else "tasks share a GPU"
+                "GPUs stay idle" if idle else "tasks share a GPU"
             )
             yield self.finding(script.path, gpu_line, message)
