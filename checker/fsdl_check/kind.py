@@ -23,7 +23,9 @@ template (a path with `{{ }}` in it, as cookiecutter and Copier name them): they
 - A module that the repository's notebooks import (`from helpers import train_epoch`) and that is not a script is
   the notebooks' helper, not an entry point: the notebook that calls it is where training starts.
 - TRAINING: at least one entry point. Otherwise NOTEBOOKS when notebooks outnumber Python modules (not counting
-  `__init__.py` and `setup.py`), and LIBRARY in every other case.
+  `__init__.py` and `setup.py`), or when there are notebooks and nothing to install (no packaging metadata at the
+  root, no import package at the top or under src/: a course of notebooks and small scripts), and LIBRARY in every
+  other case.
 - The **training path** is the entry points' modules and the repository's own modules they import, directly or
   through others: what runs when training runs (rules about device placement look there).
 """
@@ -111,8 +113,27 @@ def classify(repo: Repo) -> KindVerdict:
     )
     if notebooks > modules:
         return KindVerdict(ProjectKind.NOTEBOOKS, f"no training entry point; {notebooks} notebooks, {modules} modules")
+    if notebooks and not installable(repo):
+        why = f"no training entry point and no package to install; {notebooks} notebooks beside {modules} scripts"
+        return KindVerdict(ProjectKind.NOTEBOOKS, why)
     why = "no training entry point (Trainer.fit, a training loop, model.fit, a train*.py script)"
     return KindVerdict(ProjectKind.LIBRARY, why)
+
+
+def installable(repo: Repo) -> bool:
+    """Whether the repository is a package: packaging metadata at the root (`[project]` or Poetry's table in
+    pyproject.toml, setup.py, setup.cfg), an import package at the top, or code under src/. A course or an example
+    collection has folders of notebooks and scripts, none of them."""
+    if repo.has("setup.py", "setup.cfg"):
+        return True
+    pyproject = repo.pyproject
+    if pyproject is not None and (pyproject.get("project") is not None or pyproject.get("tool.poetry") is not None):
+        return True
+    for path in repo.paths:
+        parts = path.split("/")
+        if (parts[0] == "src" and path.endswith(".py")) or (len(parts) == 2 and parts[1] == "__init__.py"):
+            return True
+    return False
 
 
 def find_entry_points(repo: Repo) -> list[EntryPoint]:

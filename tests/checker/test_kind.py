@@ -85,6 +85,13 @@ CLI_CONFIG = "seed_everything: 1\ntrainer:\n  max_epochs: 3\nmodel:\n  lr: 0.01\
 HYDRA_CONFIG = "defaults:\n  - _self_\n  - model: mnist\n  - trainer: default\n\nseed: 1\n"
 SCRIPT_ONLY = "import torch\n\nprint(torch.__version__)\n"
 NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+COURSE = {
+    "01-intro/intro.ipynb": NOTEBOOK,
+    "04-deployment/web/predict.py": "import pickle\n\ndef predict(x):\n    return x\n",
+    "04-deployment/batch/score.py": "import pandas as pd\n",
+    "cohorts/2024/homework/hw1.py": "print(1)\n",
+    "cohorts/2024/homework/hw2.py": "print(2)\n",
+}
 
 # A miniature pytorch-lightning: it defines the Trainer and calls `Trainer(...)` + `.fit(` inside its own package
 # (as its tuner does), while the only scripts that train live under examples/ and tests/.
@@ -169,6 +176,14 @@ def test_a_framework_repository_with_its_own_training_script_is_a_training_proje
         ({"a.ipynb": NOTEBOOK, "src/pkg/io.py": "x = 1\n", "src/pkg/plot.py": "y = 2\n"}, ProjectKind.LIBRARY),
         ({"a.ipynb": NOTEBOOK, "b.ipynb": NOTEBOOK, "train.py": LIGHTNING_FIT}, ProjectKind.TRAINING),
         ({"docs/a.ipynb": NOTEBOOK, "docs/b.ipynb": NOTEBOOK, "src/pkg/io.py": "x = 1\n"}, ProjectKind.LIBRARY),
+        # a course (mlops-zoomcamp): folders of notebooks and more scripts than notebooks, nothing to install
+        ({**COURSE, "02-tracking/b.ipynb": NOTEBOOK}, ProjectKind.NOTEBOOKS),
+        # the same scripts with packaging metadata, or as an import package, are a library
+        ({**COURSE, "setup.py": "from setuptools import setup\nsetup()\n"}, ProjectKind.LIBRARY),
+        ({**COURSE, "pyproject.toml": '[project]\nname = "course"\nversion = "0"\n'}, ProjectKind.LIBRARY),
+        ({**COURSE, "course/__init__.py": "", "course/io.py": "x = 1\n"}, ProjectKind.LIBRARY),
+        # a pyproject.toml that only configures tools is not packaging
+        ({**COURSE, "pyproject.toml": "[tool.ruff]\nline-length = 100\n"}, ProjectKind.NOTEBOOKS),
     ],
 )
 def test_notebook_collections(make_repo: MakeRepo, files: dict[str, str], expected: ProjectKind) -> None:
