@@ -1,7 +1,7 @@
 """The pre-commit hook this repository publishes (`.pre-commit-hooks.yaml`), run for real by pre-commit.
 
 pre-commit builds the hook's environment by pip-installing this repository, so the end-to-end tests need the package
-index (for hatchling, pathspec, pyyaml and rich) and take a minute; they are marked e2e. `try-repo` needs a git
+index (for hatchling, packaging, pathspec and pyyaml) and take a minute; they are marked e2e. `try-repo` needs a git
 repository with the hook committed: the distribution's files are copied into a temporary repository and committed
 there, so the tests exercise the working tree as it is, committed or not.
 """

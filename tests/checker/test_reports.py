@@ -475,7 +475,7 @@ def test_text_report_groups_findings_and_scores(report: Report) -> None:
 def test_text_report_in_colour(report: Report) -> None:
     out = text.render(report, color=True)
     assert "\x1b[" in out
-    assert "[project]" in out  # user text is never read as rich markup
+    assert "[project]" in out  # user text is printed as it is, never read as markup
 
 
 def test_concise_is_one_line_per_finding(report: Report) -> None:

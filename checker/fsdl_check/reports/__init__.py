@@ -13,7 +13,7 @@ FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab", "junit", "mar
 
 def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -> str:
     """The report in format `fmt` (one of FORMATS). Only the text format uses `color` and `width`."""
-    # Imported on demand: a run renders one format, and the text format pulls in rich.
+    # Imported on demand: a run renders one format.
     if fmt == "text":
         from fsdl_check.reports import text
 
