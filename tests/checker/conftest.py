@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import pytest
 
+from fsdl_check.cache import CACHE_DIR_VARIABLE
 from fsdl_check.cli import main
 from fsdl_check.model import REGISTRY, Finding, Rule, Severity, all_rules
 from fsdl_check.repo import Repo, RepoFile
@@ -125,3 +126,11 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh cache directory, also for audits run through the command line."""
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(directory))
+    return directory

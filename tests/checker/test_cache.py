@@ -42,14 +42,6 @@ SOURCES = {
 }
 
 
-@pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh cache directory, also for audits run through the command line."""
-    directory = tmp_path / "cache"
-    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(directory))
-    return directory
-
-
 def outcome(report: Report) -> list[tuple[object, ...]]:
     """Everything a report says but its timing: each rule's status, severity, reason and findings."""
     return [(r.code, r.status, r.severity, r.reason, r.findings, r.suppressed) for r in report.results]

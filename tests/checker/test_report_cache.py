@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from fsdl_check import engine, report_cache
-from fsdl_check.cache import CACHE_DIR_VARIABLE, FactCache
+from fsdl_check.cache import FactCache
 from fsdl_check.config import Config
 from fsdl_check.engine import Report, audit
 
@@ -25,13 +25,6 @@ FILES = {
     "train.py": "import torch\n\nfor epoch in range(3):\n    loss.backward()\n    opt.step()\n",
     "notes.txt": "aaaa\n",
 }
-
-
-@pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "cache"
-    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(directory))
-    return directory
 
 
 @pytest.fixture
