@@ -290,3 +290,184 @@ def test_the_acceptance_example(make_repo: MakeRepo) -> None:
     assert where(run("DT002", root)) == [("train.py", 5), ("train.py", 6)]
     assert run("DT003", root) == []  # no DataLoader: nothing to shard
     assert where(run("DT004", root)) == [("train.py", 13)]
+
+
+# -- boundaries (each test pins a behaviour a small slip in the rule would change) ---------------------------------
+FALLBACK = "hard-codes CUDA with no CPU fallback (nothing in this module checks for a GPU)"
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        ("from torch import set_default_device\nset_default_device('cuda')", 'set_default_device("cuda")'),
+        ("def fit(model, *, device='cuda'):\n    return model", 'device="cuda" default'),  # a keyword-only default
+    ],
+)
+def test_dt001_hard_coding_by_imported_name_or_keyword_only_default(make_repo: MakeRepo, body: str, what: str) -> None:
+    findings = run("DT001", make_repo({"train.py": train(body)}))
+    assert [f.message for f in findings] == [f"{what} {FALLBACK}"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "model = Net().cuda() if args.gpu else Net()",  # a conditional expression is a fallback
+        "model = Net().to(device=args.device)",  # a device chosen elsewhere
+        "def fit(model, *, device, dtype=None):\n    return model",
+    ],
+)
+def test_dt001_quiet_on_chosen_devices(make_repo: MakeRepo, body: str) -> None:
+    assert run("DT001", make_repo({"train.py": train(body)})) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "also"),
+    [
+        ("model = Net().cuda()\ny = y.cuda()", "; also on line 3"),
+        ("model = Net().cuda(); x = x.cuda()\ny = y.cuda()", "; also on line 3"),  # line 2 is the finding's own
+        ("model = Net().cuda()\n" + "x = x.cuda()\n" * 5, "; also on lines 3, 4, 5, 6, 7"),
+        ("model = Net().cuda()\n" + "x = x.cuda()\n" * 6, "; also on lines 3, 4, 5, 6, 7 and more"),
+    ],
+)
+def test_dt001_the_other_lines_named(make_repo: MakeRepo, body: str, also: str) -> None:
+    [finding] = run("DT001", make_repo({"train.py": train(body)}))
+    assert (finding.line, finding.message) == (2, f".cuda() {FALLBACK}{also}")
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "import torch\nx = torch.ones(1)\n",  # no "cuda" at all
+        "import torch\n# runs on cuda or on the cpu, as configured\nx = torch.ones(1)\n",  # "cuda" in a comment only
+    ],
+)
+def test_dt001_a_clean_module_does_not_end_the_check(make_repo: MakeRepo, first: str) -> None:
+    files = {
+        "src/pkg/train.py": train("from pkg import a, z\n"),
+        "src/pkg/a.py": first,
+        "src/pkg/z.py": "import torch\nx = torch.ones(1).cuda()\n",
+    }
+    assert where(run("DT001", make_repo(files))) == [("src/pkg/z.py", 2)]
+
+
+TOPOLOGY = "hard-codes the process topology; read it from the launcher"
+
+
+@pytest.mark.parametrize(
+    ("code", "shown"),
+    [
+        ('dist.init_process_group("nccl", "tcp://10.1.2.3:23456", timeout=t)', "init_method='tcp://10.1.2.3:23456'"),
+        ("import gevent\ngevent.spawn(serve)\ndist.init_process_group('nccl', rank=0, world_size=8)",
+         "rank=0, world_size=8"),  # a spawn that is not multiprocessing's starts no group
+        ('dist.init_process_group("fake", rank=0, world_size=2)\ndist.init_process_group("gloo", rank=0, world_size=2)',
+         "rank=0, world_size=2"),  # the second call, after a tracing one
+    ],
+)  # fmt: skip
+def test_dt002_more_hard_coded_topologies(make_repo: MakeRepo, code: str, shown: str) -> None:
+    source = f"import os\nimport torch.distributed as dist\n\n{code}\n"
+    findings = run("DT002", make_repo({"src/pkg/dist.py": source}))
+    assert [f.message for f in findings] == [f"init_process_group({shown}) {TOPOLOGY}"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'dist.init_process_group("nccl", "env://", timeout, world_size, rank)',  # positional, none of them literal
+        'dist.init_process_group("gloo", world_size=1)',  # one process, rank 0 by default
+        'os.environ.setdefault("MASTER_ADDR")',
+        "os.environ.update(extra)",
+        'os.environ.update({"RANK": str(rank), "MASTER_PORT": "29500"})',
+    ],
+)
+def test_dt002_more_topologies_from_the_launcher(make_repo: MakeRepo, code: str) -> None:
+    source = f"import os\nimport torch.distributed as dist\n\n{code}\n"
+    assert run("DT002", make_repo({"src/pkg/dist.py": source})) == []
+
+
+@pytest.mark.parametrize(
+    "first",
+    ['os.environ["MASTER_ADDR"] = "localhost"', 'os.environ.setdefault("RANK", "0")'],
+)
+def test_dt002_an_accepted_environment_value_does_not_end_the_check(make_repo: MakeRepo, first: str) -> None:
+    source = f'import os\n\n{first}\nos.environ["WORLD_SIZE"] = "8"\n'
+    findings = run("DT002", make_repo({"src/pkg/dist.py": source}))
+    assert [(f.line, f.message) for f in findings] == [
+        (4, 'os.environ["WORLD_SIZE"] = "8" hard-codes the world size; the launcher sets WORLD_SIZE')
+    ]
+
+
+NO_SAMPLER = (
+    "DistributedDataParallel without a DistributedSampler: the DataLoader (line 11) gives every rank all the data"
+)
+
+
+@pytest.mark.parametrize(
+    ("tail", "messages"),
+    [
+        ("loader = DataLoader(dataset, 32, True)\n", [NO_SAMPLER]),  # three positional arguments: no sampler
+        ("loader = DataLoader(dataset, 32, False, sampler)\n", []),  # the fourth one is the sampler
+        (
+            "sampler = DistributedSampler(dataset, shuffle=True)\nloader = DataLoader(dataset, sampler=sampler)\n",
+            ["DistributedSampler without `sampler.set_epoch(epoch)`: every epoch shuffles the same way"],
+        ),
+    ],
+)
+def test_dt003_samplers_at_the_boundaries(make_repo: MakeRepo, tail: str, messages: list[str]) -> None:
+    assert [f.message for f in run("DT003", make_repo({"train.py": RAW_DDP + tail}))] == messages
+
+
+def test_dt003_a_module_sharded_otherwise_does_not_end_the_check(make_repo: MakeRepo) -> None:
+    files = {
+        "a.py": RAW_DDP + "class Stream(torch.utils.data.IterableDataset):\n    pass\nloader = DataLoader(Stream())\n",
+        "b.py": RAW_DDP + "loader = DataLoader(dataset, batch_size=32)\n",
+    }
+    assert where(run("DT003", make_repo(files))) == [("b.py", 10)]
+
+
+def test_dt003_an_aliased_dataloader_is_not_ddp(make_repo: MakeRepo) -> None:
+    source = "# single process: no DistributedDataParallel here\nfrom torch.utils.data import DataLoader as DL\n"
+    assert run("DT003", make_repo({"train.py": source + "loader = DL(ds)\n"})) == []
+
+
+def _chain(depth: int) -> str:
+    """A save `depth` functions down from an unguarded call at the top level."""
+    code = "def f0():\n    torch.save(model, 'm.pt')\n\n"
+    code += "".join(f"def f{n}():\n    f{n - 1}()\n\n" for n in range(1, depth))
+    return code + f"f{depth - 1}()\n"
+
+
+@pytest.mark.parametrize(
+    ("tail", "lines"),
+    [
+        (_chain(3), [12]),  # followed through three callers
+        (_chain(4), []),  # further up: not this rule's to say
+        ("def save():\n    torch.save(model, 'm.pt')\n\n" + "save()\n" * 50, [12]),  # fifty callers are followed
+        ("def save():\n    torch.save(model, 'm.pt')\n\n" + "save()\n" * 51, []),  # more: a utility
+        # the function's call to itself is not one of its callers: still fifty
+        ("def save(n):\n    torch.save(model, 'm.pt')\n    save(n - 1)\n\n" + "save(1)\n" * 50, [12]),
+        ("def save():\n    torch.save(model, 'm.pt')\n    if rank != 0:\n        return\n\nsave()\n", [12]),  # too late
+        ("def save():\n    if epoch > 3:\n        pass\n    torch.save(model, 'm.pt')\n\nsave()\n", [14]),  # no rank
+    ],
+)
+def test_dt004_callers_are_followed_so_far(make_repo: MakeRepo, tail: str, lines: list[int]) -> None:
+    assert where(run("DT004", make_repo({"train.py": RAW_DDP + tail}))) == [("train.py", line) for line in lines]
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "def save():\n    torch.save(a, 'a.pt')\n    torch.save(b, 'b.pt')\n\nif rank == 0:\n    save()\n",
+        "def a():\n    torch.save(model, 'm.pt')\n    b()\n\ndef b():\n    a()\n\nif rank == 0:\n    a()\n",
+    ],
+)
+def test_dt004_a_guarded_caller_covers_every_write_and_mutual_recursion(make_repo: MakeRepo, tail: str) -> None:
+    assert run("DT004", make_repo({"train.py": RAW_DDP + tail})) == []
+
+
+def test_dt004_modules_without_raw_distributed_code_or_writes_do_not_end_the_check(make_repo: MakeRepo) -> None:
+    files = {
+        "a.py": "import torch\nx = torch.ones(1)\n",
+        "b.py": RAW_DDP,
+        "c.py": RAW_DDP + "torch.save(model, 'm.pt')\n",
+    }
+    assert where(run("DT004", make_repo(files))) == [("c.py", 11)]

@@ -95,7 +95,7 @@ def cuda_hard_codings(module: PythonModule) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     for node in module.walk():
         what = None
-        line = getattr(node, "lineno", 1)
+        line = getattr(node, "lineno", 1)  # mutation: equivalent (calls, assignments and defs all have a lineno)
         if isinstance(node, ast.Call):
             func = node.func
             name = dotted_name(func) or ""
@@ -120,8 +120,10 @@ def cuda_hard_codings(module: PythonModule) -> list[tuple[int, str]]:
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             args = node.args
             positional = [*args.posonlyargs, *args.args]
-            pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True))
-            pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
+            defaulted = positional[len(positional) - len(args.defaults) :]
+            pairs = list(zip(defaulted, args.defaults, strict=True))  # mutation: equivalent (same lengths by ast)
+            keyword_only = zip(args.kwonlyargs, args.kw_defaults, strict=True)  # mutation: equivalent (likewise)
+            pairs += [(a, d) for a, d in keyword_only if d is not None]
             default = next((arg.arg for arg, value in pairs if is_cuda(value)), None)
             if default is not None:
                 what = f'{default}="cuda" default'
@@ -239,12 +241,14 @@ def environment_literals(module: PythonModule) -> Iterator[tuple[int, str, str, 
                 ):
                     yield node.lineno, str(literal(target.slice)), str(literal(node.value)), False
         elif isinstance(node, ast.Call) and (dotted_name(node.func) or "").endswith(ENVIRON_CALLS):
-            default = node.func.attr == "setdefault" if isinstance(node.func, ast.Attribute) else False
+            default = isinstance(node.func, ast.Attribute) and node.func.attr == "setdefault"
             pairs: list[tuple[ast.AST, ast.AST]] = []
             if default and len(node.args) == 2:
                 pairs.append((node.args[0], node.args[1]))
             elif not default and node.args and isinstance(node.args[0], ast.Dict):
-                pairs += [(k, v) for k, v in zip(node.args[0].keys, node.args[0].values, strict=True) if k is not None]
+                given = node.args[0]
+                items = zip(given.keys, given.values, strict=True)  # mutation: equivalent (same lengths by ast)
+                pairs += [(k, v) for k, v in items if k is not None]
             for key, value in pairs:
                 if literal(key) in wanted and literal(value) is not None:
                     yield node.lineno, str(literal(key)), str(literal(value)), default
@@ -319,7 +323,7 @@ def ddp_calls(module: PythonModule) -> list[Call]:
     """Calls of `DistributedDataParallel`, also under an alias (`from ... import DistributedDataParallel as DDP`,
     `DDP = nn.parallel.DistributedDataParallel`)."""
     if DDP not in module.text:
-        return []
+        return []  # mutation: equivalent (callers use only its truth, and None is as false)
     aliases = {DDP}
     for node in module.walk():
         if isinstance(node, ast.ImportFrom):
