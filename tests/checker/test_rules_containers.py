@@ -486,3 +486,203 @@ def test_libraries_are_not_asked_for_an_image(make_repo: MakeRepo) -> None:
     report = audit(root)
     assert report.kind is ProjectKind.LIBRARY
     assert next(r for r in report.results if r.code == "DK007").status.value == "skip"
+
+
+# -- boundaries (each test pins a behaviour a small slip in the rule would change) ---------------------------------
+def test_dk001_a_hadolint_ignore_covers_its_own_instruction_only(make_repo: MakeRepo) -> None:
+    dockerfile = "# hadolint ignore=DL3007\nFROM python:latest AS a\nFROM python:latest\n"
+    findings = run("DK001", make_repo({"Dockerfile": dockerfile}))
+    assert [(f.line, f.message) for f in findings] == [(3, "base image python:latest uses the floating tag `latest`")]
+
+
+#: A Dockerfile that each rule skips for its own reason, sorted before the one it reports.
+@pytest.mark.parametrize(
+    ("code", "skipped", "reported"),
+    [
+        ("DK001", {"docs/Dockerfile": "FROM python\n"}, "FROM python\n"),
+        ("DK002", {"docs/Dockerfile": "FROM python:3.12\nRUN pip install a\n"},
+         "FROM python:3.12\nRUN pip install a\n"),
+        ("DK003", {"a/Dockerfile": "RUN make\n"}, "FROM python:3.12\n"),  # no stage at all
+        ("DK003", {"a/Dockerfile": "FROM python:3.12\n# hadolint ignore=DL3002\nUSER root\n"}, "FROM python:3.12\n"),
+        ("DK003", {"a/Dockerfile": "FROM scratch\n"}, "FROM python:3.12\n"),
+        ("DK003", {"a/Dockerfile": "FROM python:3.12\nARG U\nUSER $U\n"}, "FROM python:3.12\n"),
+        ("DK004", {"a/Dockerfile": "RUN make\n"}, "FROM python:3.12\nCMD python train.py\n"),
+        ("DK006", {"a/{{x}}/Dockerfile": f"FROM python:3.12\nENV HF_TOKEN={HF_TOKEN}\n"},
+         f"FROM python:3.12\nENV HF_TOKEN={HF_TOKEN}\n"),
+    ],
+)  # fmt: skip
+def test_a_skipped_dockerfile_does_not_end_the_check(
+    make_repo: MakeRepo, code: str, skipped: dict[str, str], reported: str
+) -> None:
+    assert [f.path for f in run(code, make_repo({**skipped, "src/Dockerfile": reported}))] == ["src/Dockerfile"]
+
+
+@pytest.mark.parametrize(
+    ("run_line", "message"),
+    [
+        ('RUN ["sh", "-c", "pip install torch"]', f"{NO_CACHE}; unpinned packages: torch"),
+        ("RUN pip install --no-cache-dir a b c d e", "unpinned packages: a, b, c, d, e"),
+        ("RUN pip install --no-cache-dir a b c d e f", "unpinned packages: a, b, c, d, e and 1 more"),
+        ("RUN pip install wheel -e .", NO_CACHE),  # an editable install is more than the installer's tools
+        ("RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cu124 torch",
+         "unpinned packages: torch"),
+        ("RUN TZ=UTC && pip install torch", f"{NO_CACHE}; unpinned packages: torch"),
+        ("RUN pip -q install torch", f"{NO_CACHE}; unpinned packages: torch"),
+        ("RUN pip --log /tmp/pip.log install torch", f"{NO_CACHE}; unpinned packages: torch"),
+        ("RUN pip --version && pip install torch", f"{NO_CACHE}; unpinned packages: torch"),
+        ("RUN apt-get -y -o Acquire::Retries=3 update", LISTS),
+        ("RUN echo 'APT::Install-Recommends \"true\";' > /etc/apt/apt.conf.d/01\n"
+         "RUN apt-get install -y git && rm -rf /var/lib/apt/lists/*",
+         "apt-get install without --no-install-recommends"),
+    ],
+)  # fmt: skip
+def test_dk002_more_problems(make_repo: MakeRepo, run_line: str, message: str) -> None:
+    findings = run("DK002", make_repo({"Dockerfile": f"FROM python:3.12-slim\n{run_line}\nUSER app\n"}))
+    assert [f.message for f in findings] == [message]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "RUN pip install --no-cache-dir torch-2.4.1-cp312-cp312-linux_x86_64.whl",
+        "RUN pip install -r requirements.txt setuptools",
+        "RUN pip install --no-cache-dir --constraint=constraints.txt torch",
+        "RUN pip --no-cache-dir install -r requirements.txt",
+        "RUN uv tool install ruff",
+        "RUN cat <<EOF > setup.sh\npip install torch\nEOF",  # a script written, not run
+    ],
+)
+def test_dk002_more_lean_installs(make_repo: MakeRepo, body: str) -> None:
+    assert run("DK002", make_repo({"Dockerfile": f"FROM python:3.12-slim\n{body}\n"})) == []
+
+
+def test_dk002_apt_recommends_turned_off_in_the_stage_built_on(make_repo: MakeRepo) -> None:
+    dockerfile = (
+        "FROM python:3.12 AS base\nRUN echo 'APT::Install-Recommends \"false\";' > /etc/apt/apt.conf.d/00\n"
+        "FROM base\nRUN apt-get update && apt-get install -y git && rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert run("DK002", make_repo({"Dockerfile": dockerfile})) == []
+
+
+def test_dk002_a_stage_only_built_on_by_a_builder_leaves_its_layers_behind(make_repo: MakeRepo) -> None:
+    dockerfile = (
+        "FROM python:3.12 AS base\nRUN apt-get update && apt-get install -y gcc\nFROM base AS build\nRUN make\n"
+        "FROM python:3.12-slim\nCOPY --from=build /venv /venv\n"
+    )
+    assert run("DK002", make_repo({"Dockerfile": dockerfile})) == []
+
+
+@pytest.mark.parametrize(
+    ("others", "listed"),
+    [
+        ("RUN pip install --no-cache-dir a b c\nRUN pip install --no-cache-dir d e\n",
+         "lines 3, 4 (unpinned packages: a, b, c, d, e)"),
+        ("RUN pip install --no-cache-dir a b c\nRUN pip install --no-cache-dir d e f\n",
+         "lines 3, 4 (unpinned packages: a, b, c, d, e and 1 more)"),
+    ],
+)  # fmt: skip
+def test_dk002_the_other_runs_named(make_repo: MakeRepo, others: str, listed: str) -> None:
+    dockerfile = f"FROM python:3.12-slim\nRUN apt-get update\n{others}"
+    [finding] = run("DK002", make_repo({"Dockerfile": dockerfile}))
+    assert finding.message == f"{LISTS}; also {listed}"
+
+
+def test_dk002_a_suppression_for_another_rule_does_not_split_the_finding(make_repo: MakeRepo) -> None:
+    dockerfile = "FROM python:3.12-slim\n# fsdl: ignore[DK003] why\nRUN pip install a\nRUN pip install b\n"
+    findings = run("DK002", make_repo({"Dockerfile": dockerfile}))
+    assert [f.line for f in findings] == [3]
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "line"),
+    [
+        ("FROM python:3.12\nRUN apt-get update && useradd -m -G sudo app\n"
+         "RUN echo '%sudo ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers\nUSER app\n", 3),
+        ("FROM python:3.12\nRUN useradd --groups=sudo --create-home app\n"
+         "RUN echo '%sudo ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers\nUSER app\n", 3),
+    ],
+)  # fmt: skip
+def test_dk003_a_user_added_to_a_sudo_group(make_repo: MakeRepo, dockerfile: str, line: int) -> None:
+    findings = run("DK003", make_repo({"Dockerfile": dockerfile}))
+    assert [f.message for f in findings] == [
+        f"USER app has passwordless sudo (NOPASSWD, line {line}): root in all but name"
+    ]
+
+
+@pytest.mark.parametrize(
+    "dockerfile",
+    [
+        "FROM python:3.12\nRUN useradd -m app && echo '%wheel ALL=(ALL) NOPASSWD: ALL' >> /etc/sudoers\nUSER app\n",
+        "FROM python:3.12\nRUN useradd -m -G sudo admin && useradd -m app\n"
+        "RUN echo '%sudo ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers\nUSER app\n",  # another user is in the group
+    ],
+)
+def test_dk003_a_group_grant_the_user_is_not_in(make_repo: MakeRepo, dockerfile: str) -> None:
+    assert run("DK003", make_repo({"Dockerfile": dockerfile})) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [("python train.py --config " + "x" * 35, "python train.py --config " + "x" * 35),
+     ("python train.py --config " + "x" * 36, "python train.py --config " + "x" * 32 + "...")],
+)  # fmt: skip
+def test_dk004_a_long_command_is_shortened_past_60_characters(make_repo: MakeRepo, command: str, shown: str) -> None:
+    findings = run("DK004", make_repo({"Dockerfile": f"FROM python:3.12\nCMD {command}\n"}))
+    assert [f.message for f in findings] == [
+        f"CMD in shell form: PID 1 is /bin/sh, which does not pass SIGTERM on to `{shown}`"
+    ]
+
+
+@pytest.mark.parametrize(
+    "dockerfile",
+    [
+        "FROM python:3.12 AS build\nFROM python:3.12-slim\nCOPY --from=build . /app\n",  # another stage's root
+        "FROM python:3.12\nCOPY src /src\nRUN cp -r . /app\n",
+    ],
+)
+def test_dk005_only_copying_the_build_context_counts(make_repo: MakeRepo, dockerfile: str) -> None:
+    assert run("DK005", make_repo({"Dockerfile": dockerfile})) == []
+
+
+def test_dk005_names_the_first_dockerfile_and_its_line_and_counts_the_others(make_repo: MakeRepo) -> None:
+    later = "FROM python:3.12\nUSER app\nCOPY . /app\n"
+    files = {"a/Dockerfile": COPIES_ALL, "b/Dockerfile": later, "c/Dockerfile": later}
+    assert [f.message for f in run("DK005", make_repo(files))] == [
+        "no .dockerignore: a/Dockerfile copies the whole build context into the image (line 2); "
+        "so do 2 more Dockerfiles"
+    ]
+    files = {"a/Dockerfile": later, "b/Dockerfile": COPIES_ALL}
+    assert [f.message for f in run("DK005", make_repo(files))] == [
+        "no .dockerignore: a/Dockerfile copies the whole build context into the image (line 3); "
+        "so does 1 more Dockerfile"
+    ]
+
+
+def test_dk005_tracker_output_outside_a_subdirectory_context_is_not_asked_for(make_repo: MakeRepo) -> None:
+    files = {"docker/Dockerfile": COPIES_ALL, "docker/.dockerignore": "*.tmp\n", "src/pkg/t.py": "import mlflow\n"}
+    assert run("DK005", make_repo(files)) == []
+
+
+def test_dk005_tracker_output_inside_a_subdirectory_context(make_repo: MakeRepo) -> None:
+    track = "import mlflow\nimport wandb\nmlflow.set_tracking_uri('file:./z/runs')\n"
+    files = {"z/Dockerfile": COPIES_ALL, "z/.dockerignore": "*.tmp\n", "src/pkg/t.py": track}
+    assert [f.message for f in run("DK005", make_repo(files))] == ["the build context takes in runs/"]
+
+
+DK007 = [(".", None, "no Dockerfile or Containerfile: the training environment cannot be rebuilt")]
+BOOTSTRAP = "Bootstrap: docker\nFrom: python:3.12\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"tests/fixtures/train.def": BOOTSTRAP}, DK007),
+        ({"docs/example.def": BOOTSTRAP, "src/train.def": BOOTSTRAP}, []),
+        ({"configs/model.def": "layers: 4\n"}, DK007),  # a .def that is no Apptainer definition
+        ({"train.def": "#" * 4085 + "\n" + BOOTSTRAP}, []),  # the header within the first 4 KiB
+        ({"train.def": "#" * 4086 + "\n" + BOOTSTRAP}, DK007),  # read no further
+    ],
+)
+def test_dk007_apptainer_definitions(make_repo: MakeRepo, extra: dict[str, str], expected: list[object]) -> None:
+    findings = run("DK007", make_repo({"train.py": TRAIN, **extra}))
+    assert [(f.path, f.line, f.message) for f in findings] == expected

@@ -105,7 +105,7 @@ def image_stages(dockerfile: Dockerfile) -> set[int]:
     copies from (another `--target`). A builder stage that is only copied from leaves its layers behind."""
     final = dockerfile.final_stage
     if final is None:
-        return set()
+        return set()  # mutation: equivalent (no stage then: nothing asks whether one is in)
     keep = {s.index for s in dockerfile.chain(final)}
     copied: set[int] = set()
     for stage in dockerfile.stages:
@@ -272,7 +272,7 @@ def shell_script(instruction: Instruction) -> str:
     """What a shell-form RUN runs: its command line, and its heredocs when they are the script itself
     (`RUN <<EOF`, `RUN bash -e <<EOF`); a heredoc fed to another program (`RUN python <<EOF`) is data."""
     value = instruction.value
-    first = value.split(maxsplit=1)[0] if value.strip() else ""
+    first = value.split(maxsplit=1)[0] if value.strip() else ""  # mutation: equivalent (the first word, however split)
     if instruction.heredocs and (first.startswith("<<") or posixpath.basename(first) in SHELLS):
         return instruction.script[:MAX_SCRIPT]
     return value[:MAX_SCRIPT]
@@ -312,7 +312,7 @@ def pip_install(args: list[str]) -> tuple[bool, list[str], bool]:
         word = args[index]
         option, equals, _ = word.partition("=")
         if word in ("--no-cache-dir", "--no-cache"):
-            no_cache = True
+            no_cache = True  # mutation: equivalent (the caller also finds it among all of pip's words)
         elif word in PIP_VALUE_OPTIONS:
             from_file = from_file or word in PIP_FILE_OPTIONS
             if word in ("-e", "--editable") and index + 1 < len(args):
@@ -344,7 +344,7 @@ def run_problems(
     unpinned: list[str] = []
     apt_updated = False
     for words in commands_of(instruction):
-        assignments = {w.partition("=")[0] for w in words if "=" in w and re.match(r"^[A-Za-z_]\w*=", w)}
+        assignments = {w.partition("=")[0] for w in words if re.match(r"^[A-Za-z_]\w*=", w)}
         argv = list(unwrap(words))
         if not argv:
             continue
@@ -381,7 +381,11 @@ def run_problems(
     return problems
 
 
-def _drop_values(words: list[str], options: frozenset[str] | set[str], leading_only: bool = False) -> list[str]:
+def _drop_values(
+    words: list[str],
+    options: frozenset[str] | set[str],
+    leading_only: bool = False,  # mutation: equivalent (apt's action is the first word left either way)
+) -> list[str]:
     """`words` without `options` and the values they take (only leading ones when `leading_only`)."""
     out: list[str] = []
     index = 0
@@ -483,18 +487,18 @@ def effective_user(dockerfile: Dockerfile, stage: Stage) -> tuple[Instruction | 
 
 
 def is_root(user: str) -> bool:
-    name = user.split(":", 1)[0].strip()
+    name = user.split(":", 1)[0].strip()  # mutation: equivalent (the first part, however split)
     return name in ("root", "0")
 
 
 def passwordless_sudo(dockerfile: Dockerfile, stage: Stage, user: str) -> Instruction | None:
     """The RUN that grants `user` passwordless sudo in the image: by name, to everyone (`ALL`), or to a group
     (`%sudo`) that a RUN adds the user to."""
-    name = user.split(":", 1)[0].strip()
+    name = user.split(":", 1)[0].strip()  # mutation: equivalent (the first part, however split)
     runs = [i for s in dockerfile.chain(stage) for i in s.instructions if i.keyword == "RUN"]
     scripts = [i.script for i in runs]
     named = re.compile(rf"(?<![\w.$-]){re.escape(name)}(?![\w.-])")
-    for instruction, script in zip(runs, scripts, strict=True):
+    for instruction, script in zip(runs, scripts, strict=True):  # mutation: equivalent (same lengths)
         for grant in SUDOERS_NOPASSWD.finditer(script) if "NOPASSWD" in script else ():
             who = grant["who"]
             if who in (name, "ALL"):
@@ -613,7 +617,7 @@ class ExecFormCommand(Rule):
 
 
 # -- DK005 --------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # mutation: equivalent (never assigned to or hashed)
 class ContextEntry:
     """Something that must stay out of the build context: a label for messages, and paths inside it to probe."""
 
