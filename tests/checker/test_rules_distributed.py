@@ -312,7 +312,7 @@ def test_dt001_hard_coding_by_imported_name_or_keyword_only_default(make_repo: M
     "body",
     [
         "model = Net().cuda() if args.gpu else Net()",  # a conditional expression is a fallback
-        "model = Net().to(device=args.device)",  # a device chosen elsewhere
+        "parser.add_argument('--device', default='cuda')\nmodel = Net().to(device=args.device)",  # chosen elsewhere
         "def fit(model, *, device, dtype=None):\n    return model",
     ],
 )
@@ -356,7 +356,8 @@ TOPOLOGY = "hard-codes the process topology; read it from the launcher"
 @pytest.mark.parametrize(
     ("code", "shown"),
     [
-        ('dist.init_process_group("nccl", "tcp://10.1.2.3:23456", timeout=t)', "init_method='tcp://10.1.2.3:23456'"),
+        ('dist.init_process_group("nccl", "tcp://10.1.2.3:23456", group_name="trainers")',
+         "init_method='tcp://10.1.2.3:23456'"),  # a string keyword is not the init_method
         ("import gevent\ngevent.spawn(serve)\ndist.init_process_group('nccl', rank=0, world_size=8)",
          "rank=0, world_size=8"),  # a spawn that is not multiprocessing's starts no group
         ('dist.init_process_group("fake", rank=0, world_size=2)\ndist.init_process_group("gloo", rank=0, world_size=2)',
@@ -389,10 +390,10 @@ def test_dt002_more_topologies_from_the_launcher(make_repo: MakeRepo, code: str)
     ['os.environ["MASTER_ADDR"] = "localhost"', 'os.environ.setdefault("RANK", "0")'],
 )
 def test_dt002_an_accepted_environment_value_does_not_end_the_check(make_repo: MakeRepo, first: str) -> None:
-    source = f'import os\n\n{first}\nos.environ["WORLD_SIZE"] = "8"\n'
+    source = f'import os\n\n{first}\n\ndef setup():\n    os.environ["WORLD_SIZE"] = "8"\n'
     findings = run("DT002", make_repo({"src/pkg/dist.py": source}))
     assert [(f.line, f.message) for f in findings] == [
-        (4, 'os.environ["WORLD_SIZE"] = "8" hard-codes the world size; the launcher sets WORLD_SIZE')
+        (6, 'os.environ["WORLD_SIZE"] = "8" hard-codes the world size; the launcher sets WORLD_SIZE')
     ]
 
 
@@ -424,9 +425,9 @@ def test_dt003_a_module_sharded_otherwise_does_not_end_the_check(make_repo: Make
     assert where(run("DT003", make_repo(files))) == [("b.py", 10)]
 
 
-def test_dt003_an_aliased_dataloader_is_not_ddp(make_repo: MakeRepo) -> None:
-    source = "# single process: no DistributedDataParallel here\nfrom torch.utils.data import DataLoader as DL\n"
-    assert run("DT003", make_repo({"train.py": source + "loader = DL(ds)\n"})) == []
+def test_dt003_another_aliased_import_is_not_ddp(make_repo: MakeRepo) -> None:
+    source = "# single process: no DistributedDataParallel here\nfrom torch.utils.data import DataLoader, Subset as S\n"
+    assert run("DT003", make_repo({"train.py": source + "loader = DataLoader(S(ds, indices))\n"})) == []
 
 
 def _chain(depth: int) -> str:
