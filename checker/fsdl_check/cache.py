@@ -25,12 +25,12 @@ import sys
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fsdl_check import __version__
-from fsdl_check.parsing import python
-from fsdl_check.parsing.parallel import parse_modules
-from fsdl_check.parsing.python import PythonModule
+
+if TYPE_CHECKING:  # imported where used: the report cache reads entries without parsing anything
+    from fsdl_check.parsing.python import PythonModule
 
 #: Overrides the cache directory (the directory is created when missing).
 CACHE_DIR_VARIABLE = "FSDL_CHECK_CACHE_DIR"
@@ -53,7 +53,7 @@ def default_directory() -> Path:
 @cache
 def generation() -> str:
     """What the cached facts depend on besides the file: checker version, Python version, the gathering code."""
-    code = Path(python.__file__).read_bytes()
+    code = (Path(__file__).parent / "parsing" / "python.py").read_bytes()  # its path: importing it costs a warm run
     digest = hashlib.blake2b(code, digest_size=6).hexdigest()
     return f"{__version__}-py{sys.version_info[0]}{sys.version_info[1]}-{digest}"
 
@@ -111,6 +111,9 @@ class FactCache:
 def parse_cached(sources: list[tuple[str, str]], cache: FactCache | None) -> list[PythonModule]:
     """`parse_modules(sources)`, but modules whose text `cache` knows are rebuilt from their facts, and the facts of
     the others are stored once they are parsed. The same modules, facts and order as without a cache."""
+    from fsdl_check.parsing.parallel import parse_modules
+    from fsdl_check.parsing.python import PythonModule
+
     if cache is None:
         return parse_modules(sources)
     keys = [content_key(text) for _, text in sources]

@@ -123,12 +123,12 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--statistics works with --format text, concise or json")
     root = project_root(args.paths or ["."])
     config = _config(args, root)
-    _require_a_selected_rule(args, config)
 
     from fsdl_check.engine import audit
     from fsdl_check.reports import render, statistics
 
-    report = audit(root, config, cache=not args.no_cache)
+    # The selection is checked before the rules run: a report stored for this configuration passed that check.
+    report = audit(root, config, cache=not args.no_cache, before_rules=lambda: _require_a_selected_rule(args, config))
     if args.diff or args.fix:
         from fsdl_check import fixes
 

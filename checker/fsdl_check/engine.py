@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fsdl_check import __version__
 from fsdl_check.cache import FactCache
 from fsdl_check.config import Config, known_prefix
-from fsdl_check.kind import classify
 from fsdl_check.model import REGISTRY, Area, Finding, ProjectKind, Rule, Severity, Status, all_rules
 from fsdl_check.repo import Options, Repo, gitignore_spec
 from fsdl_check.report_cache import ReportCache, signature
-from fsdl_check.suppressions import Suppression, has_hash_comments, scan
+
+if TYPE_CHECKING:  # what only evaluating the rules needs is imported there: a stored report needs none of it
+    from fsdl_check.suppressions import Suppression
 
 #: How much a rule counts in a score, by its severity.
 WEIGHTS = {Severity.ERROR: 3, Severity.WARNING: 2, Severity.INFO: 1}
@@ -102,12 +104,15 @@ def audit(
     root: str | Path,
     config: Config | None = None,
     cache: bool | FactCache = False,  # mutation: equivalent (the cache never changes a report; tests check it)
+    before_rules: Callable[[], None] | None = None,
 ) -> Report:
     """Audit the repository at `root`. Raises NotADirectoryError for a path that is not a directory.
 
     `cache`: True keeps the facts of Python modules in the user's cache directory (see `fsdl_check.cache`), and the
     whole report for a repository left unchanged since (`fsdl_check.report_cache`); a `FactCache` keeps the facts
-    there and no report. The report is the same either way."""
+    there and no report. The report is the same either way. `before_rules` is called when the rules are about to
+    run (not when a stored report answers): the command line checks there that its selection leaves a rule to run,
+    which imports every rule module."""
     started = time.perf_counter()
     config = config or Config()
     options = Options(
@@ -123,6 +128,10 @@ def audit(
         signed = signature(repo) if reports is not None else None  # before anything is read
         if reports is not None and (known := reports.get(repo, config, signed, time.perf_counter() - started)):
             return known
+        if before_rules is not None:
+            before_rules()
+        from fsdl_check.kind import classify
+
         results = _Evaluation(repo, config).run()
         elapsed, why = time.perf_counter() - started, classify(repo).reason
         report = Report(repo.root, repo.kind, config, results, len(repo.files), elapsed, kind_reason=why)
@@ -204,6 +213,8 @@ class _Evaluation:
         return self.raw[rule.code]
 
     def _suppressions(self) -> list[Suppression]:
+        from fsdl_check.suppressions import has_hash_comments, scan
+
         found: list[Suppression] = []
         # Batch scripts are shell whatever their name (`train`, `job.cmd`): `#` comments there too.
         scripts = {script.path for script in self.repo.sbatch_scripts}

@@ -21,24 +21,25 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TypeVar
 
-from fsdl_check.cache import FactCache, parse_cached
 from fsdl_check.model import ProjectKind
-from fsdl_check.parsing.dockerfile import Dockerfile, is_dockerfile_name, parse_dockerfile
-from fsdl_check.parsing.kubernetes import Manifests, read_manifests
-from fsdl_check.parsing.notebook import Notebook, parse_notebook
-from fsdl_check.parsing.parallel import MIN_MODULES_FOR_WORKERS
-from fsdl_check.parsing.python import PythonModule
-from fsdl_check.parsing.requirements import RequirementsFile, parse_requirements
-from fsdl_check.parsing.sbatch import SbatchScript, has_directives, is_candidate, parse_sbatch
-from fsdl_check.parsing.sweeps import Sweep, find_sweeps
-from fsdl_check.parsing.tomlfile import TomlDoc, parse_toml
-from fsdl_check.parsing.workflow import Workflow
-from fsdl_check.parsing.yamlfile import YamlDoc, parse_yaml
 
+# The parsers are imported by the properties that use them: listing a repository needs none of them, and an audit
+# answered from the report cache (`fsdl_check.report_cache`) lists the files and reads nothing else.
 if TYPE_CHECKING:
     from pathspec import GitIgnoreSpec
 
+    from fsdl_check.cache import FactCache
     from fsdl_check.kind import EntryPoint
+    from fsdl_check.parsing.dockerfile import Dockerfile
+    from fsdl_check.parsing.kubernetes import Manifests
+    from fsdl_check.parsing.notebook import Notebook
+    from fsdl_check.parsing.python import PythonModule
+    from fsdl_check.parsing.requirements import RequirementsFile
+    from fsdl_check.parsing.sbatch import SbatchScript
+    from fsdl_check.parsing.sweeps import Sweep
+    from fsdl_check.parsing.tomlfile import TomlDoc
+    from fsdl_check.parsing.workflow import Workflow
+    from fsdl_check.parsing.yamlfile import YamlDoc
 
 # Directories a walk never enters (a git listing already leaves them out through .gitignore).
 SKIP_DIRS = {
@@ -406,6 +407,8 @@ class Repo:
     # -- parsed inputs (fixtures: rules name these as `check` parameters) ---------------------------------------
     @cached_property
     def pyproject(self) -> TomlDoc | None:
+        from fsdl_check.parsing.tomlfile import TomlDoc, parse_toml
+
         text = self.text("pyproject.toml")
         if text is None and "pyproject.toml" in self.unreadable:  # there, but unreadable: not "no pyproject.toml"
             return TomlDoc("pyproject.toml", "", {}, self.unreadable["pyproject.toml"], None)
@@ -425,6 +428,8 @@ class Repo:
 
     @cached_property
     def requirements(self) -> list[RequirementsFile]:
+        from fsdl_check.parsing.requirements import parse_requirements
+
         # requirements*.txt anywhere, and any .txt/.in directly inside a requirements/ folder
         return self._parse_all(
             (".txt", ".in"),
@@ -434,6 +439,10 @@ class Repo:
 
     @cached_property
     def python(self) -> list[PythonModule]:
+        from fsdl_check.cache import parse_cached
+        from fsdl_check.parsing.parallel import MIN_MODULES_FOR_WORKERS
+        from fsdl_check.parsing.python import PythonModule
+
         paths = [f.path for f in self.files if not f.symlink and f.suffix == ".py"]
         if self.options.facts_cache is None and len(paths) < MIN_MODULES_FOR_WORKERS:
             return self._parse_all((".py",), PythonModule)
@@ -443,11 +452,15 @@ class Repo:
 
     @cached_property
     def notebooks(self) -> list[Notebook]:
+        from fsdl_check.parsing.notebook import parse_notebook
+
         return self._parse_all((".ipynb",), parse_notebook)
 
     @cached_property
     def dockerfiles(self) -> list[Dockerfile]:
         """`Dockerfile`, `Dockerfile.*`, `*.Dockerfile`, `Containerfile`, ... anywhere (see `is_dockerfile_name`)."""
+        from fsdl_check.parsing.dockerfile import is_dockerfile_name, parse_dockerfile
+
         out = []
         for f in self.files:
             if not f.symlink and is_dockerfile_name(f.name) and (text := self.text(f.path)) is not None:
@@ -458,6 +471,8 @@ class Repo:
     def sbatch_scripts(self) -> list[SbatchScript]:
         """SLURM batch scripts: files of any name but documentation, code and data (`.sh`, `.sbatch`, `.slurm`, none)
         whose leading comment block has `#SBATCH` lines (see `parsing.sbatch`)."""
+        from fsdl_check.parsing.sbatch import has_directives, is_candidate, parse_sbatch
+
         out = []
         for f in self.files:
             if f.symlink or not is_candidate(f.name, f.suffix):
@@ -470,11 +485,15 @@ class Repo:
     @cached_property
     def kubernetes(self) -> Manifests:
         """Kubernetes objects and kustomizations from the YAML files (see `parsing.kubernetes`)."""
+        from fsdl_check.parsing.kubernetes import read_manifests
+
         charts = [p.rpartition("/")[0] for p in self.paths if p == "Chart.yaml" or p.endswith("/Chart.yaml")]
         return read_manifests(self.yaml_files, charts)
 
     @cached_property
     def yaml_files(self) -> list[YamlDoc]:
+        from fsdl_check.parsing.yamlfile import parse_yaml
+
         return self._parse_all((".yml", ".yaml"), parse_yaml)
 
     def yaml(self, path: str) -> YamlDoc | None:
@@ -482,6 +501,8 @@ class Repo:
 
     @cached_property
     def toml_files(self) -> list[TomlDoc]:
+        from fsdl_check.parsing.tomlfile import parse_toml
+
         others = self._parse_all((".toml",), parse_toml, where=lambda f: f.path != "pyproject.toml")
         return ([self.pyproject] if self.pyproject else []) + others
 
@@ -514,6 +535,8 @@ class Repo:
 
     @cached_property
     def workflows(self) -> list[Workflow]:
+        from fsdl_check.parsing.workflow import Workflow
+
         out = [Workflow(d.path, "github", d) for d in self.yaml_files if d.path.startswith(".github/workflows/")]
         gitlab = self.yaml(".gitlab-ci.yml") or self.yaml(".gitlab-ci.yaml")
         if gitlab:
@@ -533,6 +556,8 @@ class Repo:
     def parse_errors(self) -> list[ParseError]:
         """Every input that failed to parse, across all parsers that were or can be used, and every file or directory
         the audit could not read (permission denied; a Python file over the read limit), as ruff's E902 does."""
+        from fsdl_check.parsing.notebook import Notebook
+
         errors: list[ParseError] = []
         docs: list[TomlDoc | YamlDoc | Notebook] = [*self.toml_files, *self.yaml_files, *self.notebooks]
         for doc in docs:
@@ -572,4 +597,6 @@ class Repo:
     def sweeps(self) -> list[Sweep]:
         """Hyperparameter sweeps: Ray Tune, Optuna and Hyperopt in Python, W&B sweep files, Hydra's Optuna sweeper,
         the generated project's sweep files (see `parsing.sweeps`)."""
+        from fsdl_check.parsing.sweeps import find_sweeps
+
         return find_sweeps(self.python, self.yaml_files)

@@ -18,6 +18,10 @@ The key covers everything else a report depends on: the checker's own code (ever
 the Python version, the resolved root and the resolved configuration (command-line options included). Entries live
 in the fact cache's directory, written the same atomic way; a damaged or foreign entry is a miss. `--no-cache`
 neither reads nor writes them.
+
+A stored report also keeps what the reports read of each rule (its title, rationale, fix, severity...), so that a
+run it answers need not import the rule modules, which is a good part of a warm run's start-up: the results then
+name `StoredRule` stand-ins, or the rule classes themselves where they were imported already.
 """
 
 from __future__ import annotations
@@ -26,18 +30,20 @@ import hashlib
 import time
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from fsdl_check.cache import FactCache
+from fsdl_check.model import Area, Severity
 
 if TYPE_CHECKING:
     from fsdl_check.config import Config
     from fsdl_check.engine import Report
+    from fsdl_check.model import Rule
     from fsdl_check.repo import Repo
 
 #: Seconds a repository's files must have been left alone for its report to be stored.
 QUIET_S = 3.0
-SHAPE = 1  # the entry's layout: bump when `encode` changes
+SHAPE = 3  # the entry's layout: bump when `encode` changes
 
 
 @cache
@@ -69,6 +75,53 @@ def signature(repo: Repo, now_ns: int | None = None) -> str | None:
     return digest.hexdigest()
 
 
+class StoredRule:
+    """A rule as a stored report remembers it: the metadata the reports read, without the rule's module."""
+
+    code: ClassVar[str]
+    severity: ClassVar[Severity]
+    fix: ClassVar[str]
+    requires: ClassVar[tuple[str, ...]]
+    training_only: ClassVar[bool]
+    example: ClassVar[str]
+    template_file: ClassVar[str | None]
+    security_severity: ClassVar[float | None]
+    _title: ClassVar[str]
+    _rationale: ClassVar[str]
+
+    @classmethod
+    def area(cls) -> Area:
+        return Area[cls.code[:2]]
+
+    @classmethod
+    def title(cls) -> str:
+        return cls._title
+
+    @classmethod
+    def rationale(cls) -> str:
+        return cls._rationale
+
+
+def _rule_metadata(rule: Any) -> list[Any]:
+    return [
+        rule.code, int(rule.severity), rule.fix, list(rule.requires), rule.training_only, rule.example,
+        rule.template_file, rule.security_severity, rule.title(), rule.rationale(), rule.__name__,
+    ]  # fmt: skip
+
+
+def _stand_in(metadata: list[Any]) -> type[Rule]:
+    code, severity, fix, requires, training_only, example, template_file, security, title, rationale, name = metadata
+    texts = (code, fix, example, title, rationale, name)
+    if not all(isinstance(v, str) for v in texts) or code[:2] not in Area.__members__ or not name.isidentifier():
+        raise TypeError("not a stored rule")
+    attributes = {
+        "code": code, "severity": Severity(severity), "fix": fix, "requires": tuple(requires),
+        "training_only": bool(training_only), "example": example, "template_file": template_file,
+        "security_severity": security, "_title": title, "_rationale": rationale,
+    }  # fmt: skip
+    return cast("type[Rule]", type(name, (StoredRule,), attributes))  # the rule's class name: SARIF shows it
+
+
 def encode(report: Report) -> list[Any]:
     def findings(items: list[Any]) -> list[list[Any]]:
         return [[f.path, f.line, f.code, f.message, int(f.severity), f.column, f.suppressed_by] for f in items]
@@ -77,14 +130,15 @@ def encode(report: Report) -> list[Any]:
         [r.code, r.status.name, int(r.severity), findings(r.findings), findings(r.suppressed), r.reason]
         for r in report.results
     ]
-    return [report.kind.name, report.files, report.kind_reason, results]
+    rules = [_rule_metadata(r.rule) for r in report.results]
+    return [report.kind.name, report.files, report.kind_reason, results, rules]
 
 
 def decode(entry: list[Any], root: Path, config: Config, duration_s: float) -> Report:
     """The report stored by `encode`, for `config` (the key guarantees it is the one it was made with). Raises
     KeyError, TypeError or ValueError for an entry of another shape."""
     from fsdl_check.engine import Report, RuleResult
-    from fsdl_check.model import REGISTRY, Finding, ProjectKind, Severity, Status
+    from fsdl_check.model import REGISTRY, Finding, ProjectKind, Status
 
     def findings(items: list[list[Any]]) -> list[Finding]:
         out = []
@@ -92,9 +146,10 @@ def decode(entry: list[Any], root: Path, config: Config, duration_s: float) -> R
             out.append(Finding(path, line, code, message, Severity(severity), column, suppressed_by))
         return out
 
-    kind, files, kind_reason, stored = entry
+    kind, files, kind_reason, stored, rules = entry
+    classes = {m[0]: REGISTRY.get(m[0]) or _stand_in(m) for m in rules}  # the real class where it is imported
     results = [
-        RuleResult(REGISTRY[code], Status[status], Severity(severity), findings(found), findings(hidden), reason)
+        RuleResult(classes[code], Status[status], Severity(severity), findings(found), findings(hidden), reason)
         for code, status, severity, found, hidden, reason in stored
     ]
     if not isinstance(files, int) or not isinstance(kind_reason, str):

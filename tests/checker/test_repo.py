@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -391,9 +392,15 @@ def test_every_file_is_read_and_parsed_at_most_once(make_repo: MakeRepo, monkeyp
 
         return wrapper
 
-    parsers = ("parse_toml", "parse_yaml", "parse_notebook", "parse_requirements", "PythonModule", "parse_dockerfile")
-    for name in ("_read_regular", *parsers):
-        monkeypatch.setattr(repo_module, name, counting(name, getattr(repo_module, name)))
+    # Repo imports each parser where it is used, from the parser's module: patched there.
+    parsers = {
+        "parse_toml": "tomlfile", "parse_yaml": "yamlfile", "parse_notebook": "notebook",
+        "parse_requirements": "requirements", "PythonModule": "python", "parse_dockerfile": "dockerfile",
+    }  # fmt: skip
+    monkeypatch.setattr(repo_module, "_read_regular", counting("_read_regular", repo_module._read_regular))
+    for name, module in parsers.items():
+        where = importlib.import_module(f"fsdl_check.parsing.{module}")
+        monkeypatch.setattr(where, name, counting(name, getattr(where, name)))
     repo = Repo(root)
 
     for _ in range(3):  # every accessor a rule might use, repeatedly

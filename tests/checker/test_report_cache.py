@@ -185,3 +185,30 @@ def test_the_command_line_prints_the_same_report_from_the_cache(
     assert (code_a, first, err_a) == (code_b, second, err_b)
     text_a, text_b = (re.sub(r"\d+\.\d+s\b", "T", run_cli(root)[1]) for _ in range(2))  # the time aside
     assert text_a == text_b
+
+
+def test_a_warm_run_in_a_new_process_prints_what_a_cold_run_prints_in_every_format(
+    make_repo: Callable[..., Path], cache_dir: Path
+) -> None:
+    """A new process answered from the cache has not imported the rule modules: its results name stand-ins built
+    from the stored metadata (titles, rationales, fixes, severities). Every format must read the same from them."""
+    import sys
+
+    from fsdl_check.reports import FORMATS
+
+    root = make_repo({**FILES, ".env": "API_TOKEN=" + "x9F2" * 6 + "\n"}, git=True)  # a security finding for SARIF
+    time.sleep(report_cache.QUIET_S + 0.2)  # a real process: the files must be left alone to be stored
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-X", "importtime", "-m", "fsdl_check", str(root), "--exit-zero", *args]
+        return subprocess.run(command, capture_output=True, text=True, check=True)
+
+    def timeless(text: str) -> str:
+        return re.sub(r"\d+\.\d+", "T", text)  # durations (text, JSON, JUnit, SARIF)
+
+    run("--format", "json")  # stores the report
+    for fmt in FORMATS:
+        cold, warm = run("--format", fmt, "--no-cache"), run("--format", fmt)
+        assert timeless(warm.stdout) == timeless(cold.stdout), fmt
+        imported = re.findall(r"\| +(fsdl_check\.(?:rules|parsing)\.\w+)$", warm.stderr, re.MULTILINE)
+        assert imported == [], (fmt, imported)  # neither a rule module nor a parser: the start-up a warm run saves
