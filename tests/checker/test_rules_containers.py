@@ -526,6 +526,8 @@ def test_a_skipped_dockerfile_does_not_end_the_check(
         ("RUN pip install wheel -e .", NO_CACHE),  # an editable install is more than the installer's tools
         ("RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cu124 torch",
          "unpinned packages: torch"),
+        ("RUN pip install --no-cache-dir --index-url=https://download.pytorch.org/whl/cu124 torch",
+         "unpinned packages: torch"),  # an option's value given with `=` is no requirements file
         ("RUN TZ=UTC && pip install torch", f"{NO_CACHE}; unpinned packages: torch"),
         ("RUN pip -q install torch", f"{NO_CACHE}; unpinned packages: torch"),
         ("RUN pip --log /tmp/pip.log install torch", f"{NO_CACHE}; unpinned packages: torch"),
@@ -664,9 +666,10 @@ def test_dk005_tracker_output_outside_a_subdirectory_context_is_not_asked_for(ma
 
 
 def test_dk005_tracker_output_inside_a_subdirectory_context(make_repo: MakeRepo) -> None:
-    track = "import mlflow\nimport wandb\nmlflow.set_tracking_uri('file:./z/runs')\n"
+    # wandb's default wandb/ lies outside the context z/ (and sorts before z/mlstore): only the store inside counts
+    track = "import mlflow\nimport wandb\nmlflow.set_tracking_uri('file:./z/mlstore')\n"
     files = {"z/Dockerfile": COPIES_ALL, "z/.dockerignore": "*.tmp\n", "src/pkg/t.py": track}
-    assert [f.message for f in run("DK005", make_repo(files))] == ["the build context takes in runs/"]
+    assert [f.message for f in run("DK005", make_repo(files))] == ["the build context takes in mlstore/"]
 
 
 DK007 = [(".", None, "no Dockerfile or Containerfile: the training environment cannot be rebuilt")]
