@@ -41,6 +41,15 @@ def test_pk001_fires(
     assert words in findings[0].message
 
 
+def test_pk001_poetry_metadata_written_only_as_subtables_is_reported_at_the_first(make_repo: MakeRepo) -> None:
+    pyproject = (
+        BUILD + '[tool.poetry.dependencies]\ntorch = "^2"\n\n[tool.poetry.group.dev.dependencies]\npytest = "^8"\n'
+    )
+    findings = run("PK001", make_repo({"pyproject.toml": pyproject}))
+    assert where(findings) == [("pyproject.toml", 4)]
+    assert "Poetry's [tool.poetry]" in findings[0].message
+
+
 def test_pk001_passes_with_project_and_build_system(make_repo: MakeRepo) -> None:
     assert run("PK001", make_repo({"pyproject.toml": BUILD + PROJECT})) == []
 
@@ -223,6 +232,16 @@ def test_pk004_flags_test_tools_among_runtime_dependencies(make_repo: MakeRepo) 
     findings = run("PK004", make_repo({"pyproject.toml": pyproject}))
     assert where(findings) == [("pyproject.toml", 7)]
     assert "'pytest'" in findings[0].message
+
+
+def test_pk004_a_dev_tool_not_found_as_written_is_reported_at_the_dependencies_key(make_repo: MakeRepo) -> None:
+    # written with escaped quotes, the requirement is not found in the array's text; the same requirement in a later
+    # table is not the runtime one
+    pyproject = PROJECT + 'dependencies = ["pytest; python_version < \\"3.13\\""]\n'
+    pyproject += "[dependency-groups]\ntest = ['pytest; python_version < \"3.13\"']\n"
+    findings = run("PK004", make_repo({"pyproject.toml": pyproject}))
+    assert where(findings) == [("pyproject.toml", 5)]
+    assert "'pytest' is a runtime dependency" in findings[0].message
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,6 +78,49 @@ def test_tp001_cookiecutter_record_with_an_absolute_folder_is_fine_even_if_given
     assert [f.line for f in run("TP001", make_repo({".cookiecutter.json": json.dumps(record)}))] == [1]
 
 
+def test_tp001_answers_file_found_among_root_files_and_folders_that_sort_before_it(make_repo: MakeRepo) -> None:
+    files = {".bumpversion.cfg": "[bumpversion]\n", ".ci/run.sh": "make test\n"}
+    root = make_repo({**files, ".copier-answers.yml": ANSWERS.format(source="../t")})
+    assert [(f.path, f.line) for f in run("TP001", root)] == [(".copier-answers.yml", 3)]
+
+
+def test_tp001_an_empty_src_path_names_no_template(make_repo: MakeRepo) -> None:
+    root = make_repo({".copier-answers.yml": "_commit: v0.1.0\n_src_path: ''\n"})
+    assert where(run("TP001", root)) == [
+        (".copier-answers.yml", None, "no `_src_path`: `copier update` cannot find the template")
+    ]
+
+
+@pytest.mark.parametrize("template", ["", 3])
+def test_tp001_cruft_template_that_is_empty_or_not_a_string_names_no_template(
+    make_repo: MakeRepo, template: object
+) -> None:
+    cruft = json.dumps({"template": template, "commit": "v0.1.0"})
+    assert where(run("TP001", make_repo({".cruft.json": cruft}))) == [
+        (".cruft.json", None, "no `template`: `cruft update` cannot find the template")
+    ]
+
+
+def test_tp001_cookiecutter_record_without_a_template_names_make_setup(make_repo: MakeRepo) -> None:
+    record = json.dumps({"_repo_dir": "/srv/fsdl-stack/template", "_commit": ""})
+    assert where(run("TP001", make_repo({".cookiecutter.json": record}))) == [
+        (
+            ".cookiecutter.json",
+            None,
+            "no `_template`: `make setup` (which installs fsdl-check from the template) cannot find the template",
+        )
+    ]
+
+
+def test_tp001_cookiecutter_record_of_a_remote_template_without_its_folder_is_fine(make_repo: MakeRepo) -> None:
+    record = json.dumps({"_template": "gh:org/fsdl-stack", "_commit": ""})
+    assert run("TP001", make_repo({".cookiecutter.json": record})) == []
+
+
+def test_relative_source_blank_is_no_relative_path() -> None:
+    assert relative_source("  ") is False
+
+
 def test_tp001_fsdl_stack_layout_without_answers_file(make_repo: MakeRepo) -> None:
     findings = run("TP001", make_repo(LAYOUT))
     assert [(f.path, f.line) for f in findings] == [(".copier-answers.yml", None)]
@@ -86,6 +130,14 @@ def test_tp001_fsdl_stack_layout_without_answers_file(make_repo: MakeRepo) -> No
 @pytest.mark.parametrize("missing", sorted(LAYOUT))
 def test_tp001_not_a_template_project_without_every_layout_mark(make_repo: MakeRepo, missing: str) -> None:
     files = {path: text for path, text in LAYOUT.items() if path != missing}
+    assert run("TP001", make_repo(files)) == []
+
+
+@pytest.mark.parametrize("answers", [".copier-answers.yml", ".cookiecutter.json"])
+def test_tp001_a_setup_script_that_reads_only_one_answers_file_is_not_fsdl_stacks(
+    make_repo: MakeRepo, answers: str
+) -> None:
+    files = {**LAYOUT, "tools/environment.py": f'ANSWERS = ROOT / "{answers}"\n'}
     assert run("TP001", make_repo(files)) == []
 
 
@@ -138,6 +190,7 @@ def test_tp002_rej_files(make_repo: MakeRepo) -> None:
         "<<<<<<<< eight\n=======\n>>>>>>> x\n",  # eight characters: not a marker
         "    <<<<<<< indented\n    =======\n    >>>>>>> example\n",  # a documented example, indented
         "a <<<<<<< b\n",
+        "<<<<<<< HEAD\nours\n>>>>>>> theirs\n",  # an opener and a closer with no separator between them
     ],
 )
 def test_tp002_no_conflict_without_the_full_marker_sequence(make_repo: MakeRepo, text: str) -> None:
@@ -149,6 +202,28 @@ def test_tp002_markers_in_a_python_string_of_a_module_that_parses_are_no_conflic
     broken = "x = 1\n" + COPIER_CONFLICT.replace(":", " =")
     root = make_repo({"tests/test_update.py": source, "src/broken.py": broken})
     assert [(f.path, f.line) for f in run("TP002", root)] == [("src/broken.py", 3)]
+
+
+def test_tp002_files_skipped_before_a_conflicted_one_do_not_end_the_search(make_repo: MakeRepo) -> None:
+    files = {
+        "a.rej": "@@ -1 +1 @@\n-a\n+b\n",
+        "b.svg": COPIER_CONFLICT,  # a binary suffix: not read
+        "c.py": f'X = """\n{COPIER_CONFLICT}"""\n',  # parses: the markers are in a string
+        "d.txt": "no markers\n",
+        "z.txt": COPIER_CONFLICT,
+    }
+    root = make_repo(files)
+    os.symlink("z.txt", root / "e-link.txt")  # a link is not read: its target is reported once
+    assert [(f.path, f.line) for f in run("TP002", root)] == [("a.rej", None), ("z.txt", 2)]
+
+
+def test_tp002_a_binary_file_with_an_unknown_suffix_is_skipped(make_repo: MakeRepo) -> None:
+    root = make_repo({"blob.dat2": b"\0" + COPIER_CONFLICT.encode(), "notes.txt": COPIER_CONFLICT})
+    assert [(f.path, f.line) for f in run("TP002", root)] == [("notes.txt", 2)]
+
+
+def test_tp002_a_conflict_after_an_unclosed_markdown_fence_is_an_example(make_repo: MakeRepo) -> None:
+    assert run("TP002", make_repo({"README.md": "# X\n\n```\n" + COPIER_CONFLICT})) == []
 
 
 def test_conflicts_reports_each_opener() -> None:
@@ -213,6 +288,23 @@ def test_tp003_cruft_and_custom_answers_file_commands(make_repo: MakeRepo, relea
         ),
         (".cruft.json", 3, "`cruft update --checkout v1.0.0`"),
     ]
+
+
+def test_tp003_a_current_answers_file_does_not_hide_a_behind_one(
+    make_repo: MakeRepo, released: Callable[[str], None]
+) -> None:
+    released("1.0.0")
+    cruft = json.dumps({"template": "gh:o/t", "commit": "v0.9.0"}, indent=2)
+    root = make_repo({".copier-answers.ml.yml": "_src_path: gh:o/t\n_commit: v1.0.0\n", ".cruft.json": cruft})
+    assert [(f.path, f.line) for f in run("TP003", root)] == [(".cruft.json", 3)]
+
+
+def test_tp003_a_cruft_commit_that_is_not_a_string_is_no_release(
+    make_repo: MakeRepo, released: Callable[[str], None]
+) -> None:
+    released("1.0.0")  # cruft records a commit as a string; a number was not written by cruft
+    cruft = json.dumps({"template": "gh:o/t", "commit": 0.9})
+    assert run("TP003", make_repo({".cruft.json": cruft})) == []
 
 
 def test_template_versions() -> None:

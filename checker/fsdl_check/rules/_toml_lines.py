@@ -60,7 +60,8 @@ def item_line(doc: TomlDoc, table: str, key: str, item: str) -> int | None:
         return None
     quoted = (f'"{item}"', f"'{item}'")
     for number, line in enumerate(doc.text.splitlines()[start - 1 :], start=start):
-        if number > start and _HEADER.match(line):
+        past_key = number > start  # mutation: equivalent (the key's own line, `key = [`, is never a header)
+        if past_key and _HEADER.match(line):
             break
         if any(q in line for q in quoted):
             return number

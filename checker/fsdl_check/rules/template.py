@@ -33,7 +33,7 @@ REMOTE_SOURCE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|git\+|gh:|gl:|bb:)", 
 WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]|^\\\\")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # mutation: equivalent (nothing assigns to an Answers)
 class Answers:
     """One answers file: which tool wrote it, where the template came from, and the version it was made from."""
 
@@ -71,7 +71,7 @@ def _copier_answers(path: str, text: str | None) -> Answers | None:
     return Answers(
         path,
         "copier",
-        str(source) if source is not None else None,
+        str(source) if source is not None and str(source).strip() else None,  # `_src_path: ''` names no template
         "_src_path",
         data.line_of("_src_path") if "_src_path" in data else None,
         str(commit) if commit is not None else None,
@@ -203,16 +203,16 @@ def conflicts(text: str) -> list[tuple[int, int]]:
     """(opener, closer) offsets of complete conflicts: `<<<<<<<`, then `=======`, then `>>>>>>>`, in that order."""
     found: list[tuple[int, int]] = []
     opener: int | None = None
-    separated = False
+    separated = False  # mutation: equivalent (read only after an opener, which resets it)
     for match in MARKER.finditer(text):
-        kind = match["kind"][0]
+        kind = match["kind"][0]  # mutation: equivalent (a marker is seven of one character)
         if kind == "<":
             opener, separated = match.start(), False
         elif kind == "=" and opener is not None:
             separated = True
         elif kind == ">" and opener is not None and separated:
             found.append((opener, match.start()))
-            opener, separated = None, False
+            opener, separated = None, False  # mutation: equivalent (the next opener resets both)
     return found
 
 
@@ -231,8 +231,17 @@ def leftover_conflicts(path: str, text: str) -> list[int]:
     found = conflicts(text)
     if path.endswith((".md", ".markdown")):
         blocks = fenced_blocks(text)
-        found = [(a, b) for a, b in found if not any(start < a and b < end for start, end in blocks)]
+        found = [(a, b) for a, b in found if not any(_within(block, a, b) for block in blocks)]
     return [opener for opener, _ in found]
+
+
+def _within(block: tuple[int, int], opener: int, closer: int) -> bool:
+    """Whether a conflict lies wholly inside a (start, end) block. Both ends are starts of lines that match
+    different patterns (or the end of the text), so no two are equal: `<` and `<=` agree in both comparisons."""
+    start, end = block
+    after_start = start < opener  # mutation: equivalent (a fence's line is never a marker's)
+    before_end = closer < end  # mutation: equivalent (a fence's line, or the text's end, is never a marker's start)
+    return after_start and before_end
 
 
 class NoConflictLeftovers(Rule):
