@@ -5,6 +5,7 @@ Secrets in this file are assembled at run time so that the file itself holds not
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ GITHUB_TOKEN = "ghp" + "_" + RANDOM_40[:36]
 AWS_KEY_ID = "AKIA" + "Q7XW2PLM9RTZ4KBN"
 AWS_SECRET = RANDOM_40[:20] + "/" + RANDOM_40[21:]
 SLACK_TOKEN = "xoxb" + "-1234567890-" + RANDOM_40[:24]
+MB = 1024 * 1024
 PRIVATE_KEY = "-----BEGIN " + "RSA PRIVATE KEY-----\n" + "MIIEow" + RANDOM_40 * 2 + "\n-----END RSA PRIVATE KEY-----\n"
 
 
@@ -401,3 +403,184 @@ def test_credential_variable_names(name: str, secret: bool) -> None:
     from fsdl_check.rules.vcs import secret_variable
 
     assert secret_variable(name) is secret
+
+
+# -- boundaries and loop exits the mutation run found unguarded ------------------------------------------------
+def test_size_limit_is_exclusive_and_counted_in_mebibytes(make_repo: MakeRepo) -> None:
+    limit = MB // 4  # large_file_mb=0.25
+    root = make_repo({"at.bin": b"\0" * limit, "over.bin": b"\0" * (limit + 1)})
+    assert where(run("VC001", root, large_file_mb=0.25)) == [("over.bin", None)]
+
+
+def test_text_data_counts_as_large_only_over_one_mebibyte(make_repo: MakeRepo) -> None:
+    token = "ghp" + "_" + RANDOM_40[:36]
+    at = token + "\n" + "a" * (MB - len(token) - 1)
+    root = make_repo({"data/at.csv": at, "data/over.tsv": at + "b"})
+    assert where(run("VC002", root)) == [("data/over.tsv", None)]
+    assert where(run("VC005", root)) == [("data/at.csv", 1)]  # 1 MiB of rows is still scanned
+
+
+def test_large_non_data_files_are_neither_artifacts_nor_skipped_by_the_secret_scan(make_repo: MakeRepo) -> None:
+    root = make_repo({"src/big.py": assign("token", GITHUB_TOKEN) + "#\n" * MB})
+    assert run("VC002", root) == []
+    assert where(run("VC005", root)) == [("src/big.py", 1)]
+
+
+def test_linked_checkpoint_is_not_an_artifact(make_repo: MakeRepo) -> None:
+    root = make_repo({"ckpt/epoch=9.ckpt": b"\0w", ".gitattributes": "*.ckpt filter=lfs\n"})
+    os.symlink("epoch=9.ckpt", root / "ckpt" / "last.ckpt")
+    os.symlink("/nowhere/.env", root / ".env")
+    assert run("VC002", root) == []
+    assert run("VC004", root) == []
+
+
+def test_two_field_lfs_line_and_lines_after_skipped_ones_count(make_repo: MakeRepo) -> None:
+    attributes = "# weights\n*.bin -text\n!*.pt filter=lfs\n*.pt filter=lfs\n"
+    files = {"README.md": "x", "models/.gitattributes": attributes, "models/best.pt": b"\0w", "top.pt": b"\0w"}
+    assert where(run("VC002", make_repo(files))) == [("top.pt", None)]
+
+
+def test_nested_lfs_patterns_match_below_their_directory(make_repo: MakeRepo) -> None:
+    files = {
+        "a/README.md": "x",
+        "a/.gitattributes": "*.pt filter=lfs\nsub/*.onnx filter=lfs\n",
+        "a/deep/x/best.pt": b"\0w",
+        "a/sub/m.onnx": b"\0w",
+        "a/deep/sub/m.onnx": b"\0w",
+    }
+    assert where(run("VC002", make_repo(files))) == [("a/deep/sub/m.onnx", None)]
+
+
+def test_dvc_output_covers_only_its_own_paths(make_repo: MakeRepo) -> None:
+    files = {
+        "data/raw/train.parquet": b"PAR1",
+        "data/rawer.parquet": b"PAR1",
+        "data/raw.dvc": "outs:\n- path: raw\n",
+    }
+    assert where(run("VC002", make_repo(files))) == [("data/rawer.parquet", None)]
+
+
+def test_dvc_outs_after_an_odd_entry_and_in_a_stage_wdir_count(make_repo: MakeRepo) -> None:
+    stage = "stages:\n  t:\n    wdir: sub\n    cmd: x\n    outs:\n    - 5\n    - {a: 1, b: 2}\n    - m.pkl\n"
+    files = {"p/dvc.yaml": stage, "p/sub/m.pkl": b"\0", "p/m.pkl": b"\0", "q/dvc.yaml": "- 1\n", "r/dvc.yml": "::: ["}
+    assert where(run("VC002", make_repo(files))) == [("p/m.pkl", None)]
+
+
+def test_only_small_files_can_be_lfs_pointers(make_repo: MakeRepo) -> None:
+    files = {"a.pt": LFS_POINTER.ljust(1023, "x"), "b.pt": LFS_POINTER.ljust(1024, "x")}
+    assert where(run("VC002", make_repo(files))) == [("b.pt", None)]
+
+
+def test_artifact_size_is_given_in_megabytes_from_a_tenth_of_one(make_repo: MakeRepo) -> None:
+    files = {"a.pt": b"\0" * 104_857, "b.pt": b"\0" * 104_858, "c.pt": b"\0" * 100_000}
+    messages = [f.message for f in run("VC002", make_repo(files))]
+    assert messages == [
+        ".pt file (104857 bytes) committed outside Git LFS or DVC",
+        ".pt file (0.1 MB) committed outside Git LFS or DVC",
+        ".pt file (100000 bytes) committed outside Git LFS or DVC",
+    ]
+
+
+GITIGNORE_X = {".gitignore": "x/\n"}
+
+
+def vc003(make_repo: MakeRepo, files: dict[str, str]) -> list[str]:
+    return [f.message for f in run("VC003", make_repo({**GITIGNORE_X, **files}))]
+
+
+def test_repeated_import_does_not_hide_the_next_tool(make_repo: MakeRepo) -> None:
+    code = "import wandb\nfrom wandb import init\nimport mlflow\n"
+    assert vc003(make_repo, {"train.py": code}) == ["not ignored: mlruns/, wandb/ (written by mlflow, wandb)"]
+
+
+def test_module_level_import_after_a_function_is_use(make_repo: MakeRepo) -> None:
+    code = "def f():\n    pass\nimport wandb\n"
+    assert vc003(make_repo, {"train.py": code}) == ["not ignored: wandb/ (written by wandb)"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "\nif is_wandb_available():\n    import wandb\n",  # a leading blank line
+        "if is_wandb_available():\n\n# optional\n    import wandb\n",  # blank and comment lines in between
+        "def f():\n    if x:\n        import wandb\n",  # nested in a function
+        "def f():\n if x:\n  import wandb\n",  # one-space indentation
+    ],
+)
+def test_lazy_and_guarded_imports_are_optional(make_repo: MakeRepo, code: str) -> None:
+    assert vc003(make_repo, {"lib/x.py": code}) == []
+
+
+def test_test_code_and_unparsable_modules_do_not_count_but_the_rest_does(make_repo: MakeRepo) -> None:
+    files = {"a.py": "import mlflow\ndef (:\n", "tests/test_x.py": "import mlflow\n", "train.py": "import wandb\n"}
+    assert vc003(make_repo, files) == ["not ignored: wandb/ (written by wandb)"]
+
+
+def test_lightning_wandb_logger_writes_wandb_dir(make_repo: MakeRepo) -> None:
+    code = "from lightning.pytorch.loggers import WandbLogger\nlogger = WandbLogger(project='x')\n"
+    assert vc003(make_repo, {"train.py": code}) == [
+        "not ignored: wandb/, lightning_logs/, checkpoints (*.ckpt or checkpoints/) (written by lightning, wandb)"
+    ]
+
+
+def test_hydra_compose_api_writes_no_outputs(make_repo: MakeRepo) -> None:
+    assert vc003(make_repo, {"app.py": "import hydra\ncfg = hydra.compose('config')\n"}) == []
+
+
+def test_sqlite_mention_does_not_make_a_tool_of_mlflow(make_repo: MakeRepo) -> None:
+    code = "import wandb\nDB = 'sqlite:///local.db'\n"
+    assert vc003(make_repo, {"train.py": code}) == ["not ignored: wandb/ (written by wandb)"]
+
+
+def test_hydra_config_without_a_run_dir_does_not_relocate_outputs(make_repo: MakeRepo) -> None:
+    files = {
+        "run.py": "import hydra\n@hydra.main()\ndef f(c): ...\n",
+        "configs/config.yaml": "hydra:\n  job:\n    chdir: true\n",
+        "configs/model.yaml": "lr: 0.1\n",
+        "configs/list.yaml": "- 1\n",
+        "configs/hydra/x.yaml": "run: 3\n",
+    }
+    assert vc003(make_repo, files) == ["not ignored: outputs/, multirun/ (written by hydra)"]
+
+
+def test_relocated_tool_is_not_named_as_a_writer(make_repo: MakeRepo) -> None:
+    code = "import mlflow\nimport wandb\nmlflow.set_tracking_uri('http://mlflow:5000')\n"
+    assert vc003(make_repo, {"train.py": code}) == ["not ignored: wandb/ (written by wandb)"]
+
+
+def test_uppercase_aws_secret_key_is_reported_with_its_value_masked(make_repo: MakeRepo) -> None:
+    root = make_repo({"deploy.sh": f"export AWS_SECRET_ACCESS_KEY={AWS_SECRET}\n"})
+    assert [f.message for f in run("VC005", root)] == [f"AWS secret key {AWS_SECRET[:4]}******** in source"]
+
+
+def test_secret_on_the_first_line_is_reported(make_repo: MakeRepo) -> None:
+    root = make_repo({"a.py": GITHUB_TOKEN + "\n", "b.py": assign("API_KEY", RANDOM_40) + "# key, secret, token\n"})
+    assert where(run("VC005", root)) == [("a.py", 1), ("b.py", 1)]
+
+
+@pytest.mark.parametrize("before", ["x", "_", "9"])
+def test_token_inside_a_longer_word_is_not_reported(make_repo: MakeRepo, before: str) -> None:
+    assert run("VC005", make_repo({"a.txt": "# " + before + GITHUB_TOKEN + "\n"})) == []
+
+
+def test_shortest_hugging_face_token_is_reported(make_repo: MakeRepo) -> None:
+    token = "hf" + "_" + RANDOM_40[:30]
+    assert where(run("VC005", make_repo({"a.py": assign("HF", token)}))) == [("a.py", 1)]
+
+
+def test_secret_after_a_dockerfile_env_secret_is_still_reported(make_repo: MakeRepo) -> None:
+    dockerfile = f"FROM python:3.12\nENV HF_TOKEN={HF_TOKEN}\nRUN echo {GITHUB_TOKEN}\n"
+    root = make_repo({"Dockerfile": dockerfile, "other/Dockerfile": "FROM python:3.12\n"})
+    assert where(run("VC005", root)) == [("Dockerfile", 3)]
+
+
+def test_credential_file_is_left_to_vc004_and_later_files_are_scanned(make_repo: MakeRepo) -> None:
+    root = make_repo({".env": assign("token", GITHUB_TOKEN), "z.py": assign("token", GITHUB_TOKEN)})
+    assert where(run("VC005", root)) == [("z.py", 1)]
+
+
+@pytest.mark.parametrize(("value", "random"), [("abcd1234" * 3, True), ("ab3de6gh9jk2mn5pq8st", True)])
+def test_random_at_the_class_and_entropy_thresholds(value: str, random: bool) -> None:
+    from fsdl_check.rules.vcs import looks_random
+
+    assert looks_random(value) is random

@@ -21,7 +21,7 @@ from fsdl_check.parsing.lines import LineIndex
 from fsdl_check.parsing.yamlfile import parse_yaml
 from fsdl_check.repo import Repo, RepoFile, gitignore_spec, valid_pattern
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # mutation: equivalent (the import serves annotations only)
     from pathspec import GitIgnoreSpec
 
 MB = 1024 * 1024
@@ -123,11 +123,6 @@ def baked_secrets(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, str, st
             for name, value in key_values(instruction, dockerfile.escape):
                 if value is not None and secret_variable(name) and literal_secret(value):
                     yield instruction, name, value
-
-
-def line_at(text: str, offset: int) -> int:
-    """The line of one offset; for many offsets in one text, use a `LineIndex`."""
-    return text.count("\n", 0, offset) + 1
 
 
 def committed(files: list[RepoFile], git: bool) -> Iterator[RepoFile]:
@@ -407,7 +402,7 @@ class CredentialFile(Rule):
             yield self.finding(file.path, None, f"credential file {file.name} {where}")
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)  # mutation: equivalent (a cache size)
 def _credential_name(name: str) -> bool:
     """Whether a file name matches `CREDENTIAL_PATTERNS` (memoized: three rules ask it of every file, and a
     repository repeats names such as `__init__.py` many times)."""
@@ -430,7 +425,7 @@ def is_credential_file(file: RepoFile, repo: Repo) -> bool:
     return True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # mutation: equivalent (patterns are never assigned to or hashed)
 class TokenPattern:
     """One kind of token: substrings that must occur in a file before its regex runs (a cheap filter), and the
     regex, whose `value` group (or whole match) is the secret."""
@@ -499,7 +494,7 @@ class SecretInCode(Rule):
     security_severity = 9.0  # code scanning's score (high at 7+, critical at 9+)
     fix = "Rotate it and read it from the environment; see the template's `src/<package>/tracking.py`."
     template_file = "src/<package>/tracking.py"
-    example = 'HF_TOKEN = "hf_' + "a1B2c3" * 6 + '"'
+    example = 'HF_TOKEN = "hf_' + "a1B2c3" * 6 + '"'  # mutation: equivalent (any length shows the example)
 
     def check(self, repo: Repo) -> Iterator[Finding]:
         for file in repo.files:
