@@ -415,3 +415,187 @@ def test_pk007_fires_on_local_sources(make_repo: MakeRepo, name: str, text: str,
 )
 def test_pk007_passes_on_sources_anyone_can_reach(make_repo: MakeRepo, name: str, text: str) -> None:
     assert run("PK007", make_repo({name: text})) == []
+
+
+# -- boundaries found by mutation testing -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("pyproject_dep", "requirement"),
+    [("torch[ab]>=2.1", "torch[cb]>=2.1"), ("torch[cuda]>=2.1", "torch[cuda]<=2.1")],
+)
+def test_pk002_extras_and_versions_after_extras_are_compared_whole(
+    make_repo: MakeRepo, pyproject_dep: str, requirement: str
+) -> None:
+    pyproject = PROJECT + f'dependencies = ["{pyproject_dep}"]\n' + BUILD
+    findings = run("PK002", make_repo({"pyproject.toml": pyproject, "requirements.txt": requirement + "\n"}))
+    assert where(findings) == [("requirements.txt", 1)]
+    assert f"'{requirement}' here but '{pyproject_dep}'" in findings[0].message
+
+
+def test_pk002_compatible_release_clauses_written_alike_agree(make_repo: MakeRepo) -> None:
+    pyproject = PROJECT + 'dependencies = ["torch~=2.1"]\n' + BUILD
+    assert run("PK002", make_repo({"pyproject.toml": pyproject, "requirements.txt": "torch ~= 2.1\n"})) == []
+
+
+def test_pk002_an_unclosed_extras_bracket_is_compared_as_written(make_repo: MakeRepo) -> None:
+    setup = 'from setuptools import setup\nsetup(install_requires=["torch[cuda", "numpy"])\n'
+    findings = run("PK002", make_repo({"pyproject.toml": DEPS, "setup.py": setup}))
+    assert where(findings) == [("setup.py", 2)]
+    assert "'torch[cuda' here but 'torch>=2.1'" in findings[0].message
+
+
+def test_pk002_setup_py_requirements_bound_to_a_name_among_other_assignments(make_repo: MakeRepo) -> None:
+    setup = (
+        'from setuptools import setup\nREQS = ["torch>=2.1", "numpy", "scipy"]\nVERSION = "1.0"\n'
+        'setup(name="t", version=VERSION, install_requires=REQS)\n'
+    )
+    findings = run("PK002", make_repo({"pyproject.toml": DEPS, "setup.py": setup}))
+    assert where(findings) == [("setup.py", 2)]
+    assert "'scipy' is not in" in findings[0].message
+
+
+def test_pk002_setup_py_requirements_with_a_computed_item_are_one_source(make_repo: MakeRepo) -> None:
+    setup = 'from setuptools import setup\nEXTRA = "rich"\nsetup(install_requires=["torch>=2.1", EXTRA])\n'
+    assert run("PK002", make_repo({"pyproject.toml": DEPS, "setup.py": setup})) == []
+
+
+def test_pk002_setup_cfg_missing_a_dependency_is_reported_at_install_requires(make_repo: MakeRepo) -> None:
+    setup_cfg = "[options]\ninstall_requires =\n    torch>=2.1\n"
+    findings = run("PK002", make_repo({"pyproject.toml": DEPS, "setup.cfg": setup_cfg}))
+    assert where(findings) == [("setup.cfg", 2)]
+    assert "'numpy' from pyproject.toml [project].dependencies is missing here" in findings[0].message
+
+
+def test_pk002_dev_requirements_sorted_first_do_not_hide_requirements_txt(make_repo: MakeRepo) -> None:
+    files = {
+        "pyproject.toml": DEPS,
+        "requirements-dev.txt": "pytest\n",
+        "requirements.txt": "torch>=2.1\nnumpy\nrich\n",
+    }
+    assert where(run("PK002", make_repo(files))) == [("requirements.txt", 3)]
+
+
+def test_pk002_the_first_difference_by_line_and_the_count_of_the_others(make_repo: MakeRepo) -> None:
+    files = {"pyproject.toml": DEPS, "requirements.txt": "torch>=2.1\nnumpy\nzzz\naaa\n"}
+    assert [(f.line, f.message) for f in run("PK002", make_repo(files))] == [
+        (
+            3,
+            "dependencies declared again and they disagree: 'zzz' is not in pyproject.toml [project].dependencies "
+            "(and 1 more differences)",
+        )
+    ]
+    one = run("PK002", make_repo({"pyproject.toml": DEPS, "requirements.txt": "torch>=2.1\nnumpy\nrich\n"}))
+    assert one[0].message.endswith("'rich' is not in pyproject.toml [project].dependencies")
+
+
+@pytest.mark.parametrize(
+    ("readme", "line", "listed"),
+    [
+        ("Install:\n\n    pip install torch\n", 3, "torch"),  # README.rst alone
+        ("```\nsudo pip install torch\n```\n", 2, "torch"),  # inside a fence, any command
+        ("```\npip install -c constraints.txt torch numpy\n```\n", 2, "torch numpy"),
+        ("```\npip install --upgrade torch https://example.org/x.whl\n```\n", 2, "torch"),
+        ("```\npip install a b c d e f\n```\n", 2, "a b c d e f"),  # six names: no ellipsis
+    ],
+)
+def test_pk002_readme_install_lines(make_repo: MakeRepo, readme: str, line: int, listed: str) -> None:
+    name = "README.rst" if readme.startswith("Install") else "README.md"
+    findings = run("PK002", make_repo({name: readme}))
+    assert where(findings) == [(name, line)]
+    assert f"(`pip install {listed}`)" in findings[0].message
+
+
+def test_pk003_an_input_file_without_its_compiled_file_is_unpinned(make_repo: MakeRepo) -> None:
+    assert where(run("PK003", make_repo({"requirements.in": "torch\n"}))) == [("requirements.in", 1)]
+
+
+def test_pk003_a_pinned_runtime_file_locks_whatever_dev_files_say(make_repo: MakeRepo) -> None:
+    files = {"requirements.txt": "torch==2.3.1\n", "requirements-dev.txt": "pytest\n"}
+    assert run("PK003", make_repo(files)) == []
+
+
+def test_pk003_the_runtime_file_is_reported_before_a_dev_file(make_repo: MakeRepo) -> None:
+    files = {"requirements.txt": "torch>=2\n", "requirements-dev.txt": "pytest\n"}
+    assert where(run("PK003", make_repo(files))) == [("requirements.txt", 1)]
+
+
+def test_pk003_pinned_docs_requirements_lock_nothing(make_repo: MakeRepo) -> None:
+    files = {
+        "requirements-docs.txt": "sphinx==7.2.6\n",
+        "requirements-ci.txt": "# none\n",
+        "requirements-dev.txt": "pytest\n",
+    }
+    assert where(run("PK003", make_repo(files))) == [("requirements-dev.txt", 1)]
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        '[dependency-groups]\ngpu = ["torch"]\n',
+        "[tool.poetry.group.dev]\noptional = true\n",
+        '[tool.hatch.envs.default]\ntype = "virtual"\n',
+    ],
+)
+def test_pk004_groups_without_dev_tools_do_not_separate(make_repo: MakeRepo, groups: str) -> None:
+    findings = run("PK004", make_repo({"pyproject.toml": PROJECT + groups}))
+    assert [f.message for f in findings] == ["no dev/test dependency group ([dependency-groups] or an extra)"]
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        '[dependency-groups]\nlint = ["mylinter"]\n',
+        '[dependency-groups]\nextras = ["pytest"]\n',
+        '[tool.hatch.envs.test]\ndependencies = ["pytest"]\n',
+        '[tool.poetry.dev-dependencies]\npytest = "^8"\n',
+    ],
+)
+def test_pk004_a_dev_named_group_or_a_group_of_dev_tools_separates(make_repo: MakeRepo, groups: str) -> None:
+    assert run("PK004", make_repo({"pyproject.toml": PROJECT + groups})) == []
+
+
+def test_pk004_a_plugins_host_tool_does_not_excuse_other_dev_tools(make_repo: MakeRepo) -> None:
+    pyproject = (
+        '[project]\nname = "pytest-gpu"\ndependencies = ["pytest>=8", "ruff"]\n[dependency-groups]\ndev = ["mypy"]\n'
+    )
+    findings = run("PK004", make_repo({"pyproject.toml": pyproject}))
+    assert [(f.line, f.message) for f in findings] == [(3, "'ruff' is a runtime dependency; move it to a dev group")]
+
+
+def test_pk005_an_exact_pin_gets_no_compatible_release_hint(make_repo: MakeRepo) -> None:
+    findings = run("PK005", make_repo({"pyproject.toml": '[project]\nname = "t"\nrequires-python = "==3.11"\n'}))
+    assert [f.message for f in findings] == ["requires-python caps the version with '==3.11'; drop the upper bound"]
+
+
+def test_pk007_each_location_once_with_its_own_count(make_repo: MakeRepo) -> None:
+    text = "# local wheels\n--find-links //host/wheels\n-e /home/me/a\n-f /opt/b\n--find-links /opt/b\n"
+    findings = run("PK007", make_repo({"requirements.txt": text}))
+    assert [(f.line, f.message.split(":")[0]) for f in findings] == [
+        (3, "'/home/me/a' is a location on one machine"),
+        (4, "'/opt/b' is a location on one machine (2 entries)"),
+    ]
+
+
+def test_pk006_only_conda_files_and_each_of_them(make_repo: MakeRepo) -> None:
+    files = {
+        "configs/default.yaml": "trainer: {max_epochs: 1}\n",  # not a conda environment, sorted first
+        "conda.yml": "- not a mapping\n",
+        "environment.yml": "dependencies:\n  - 42\n  - python=3.11\n  - pytorch\n  - cpuonly\n"
+        "  - pip:\n    - ./vendor/pkg\n",
+    }
+    assert where(run("PK006", make_repo(files))) == [("environment.yml", 4)]
+
+
+def test_pk006_linux_platforms_still_need_the_cuda_pin(make_repo: MakeRepo) -> None:
+    env = "platforms: [linux-64]\ndependencies:\n  - python=3.11\n  - pytorch=2.5\n"
+    findings = run("PK006", make_repo({"environment.yml": env}))
+    assert where(findings) == [("environment.yml", 2)]
+    assert "CUDA build" in findings[0].message
+
+
+def test_pk001_poetry_metadata_without_a_build_system(make_repo: MakeRepo) -> None:
+    findings = run("PK001", make_repo({"pyproject.toml": '[tool.poetry]\nname = "x"\n'}))
+    assert findings[0].message.endswith("(Poetry 2 reads it) and name the build backend in [build-system]")
+
+
+def test_pk001_a_setup_py_that_calls_no_setup_does_not_package(make_repo: MakeRepo) -> None:
+    assert where(run("PK001", make_repo({"setup.py": "import os\nprint(os.name)\n"}))) == [("pyproject.toml", None)]

@@ -54,7 +54,8 @@ def parse_requirement(text: str) -> tuple[str, str] | None:
 
 def normalize_spec(spec: str) -> str:
     """A comparable form of everything after the name: extras, versions and markers, whitespace and order aside."""
-    spec = re.split(r"\s--?\w", " " + spec, maxsplit=1)[0]  # pip options on the line (--hash=...)
+    # pip options on the line (--hash=...)
+    spec = re.split(r"\s--?\w", " " + spec, maxsplit=1)[0]  # mutation: equivalent (only [0] is read)
     spec = re.sub(r"\s+", "", spec).replace("'", '"')
     requirement, _, marker = spec.partition(";")
     extras = ""
@@ -80,7 +81,7 @@ def _canonical_clause(clause: str) -> str:
     try:
         return match.group(1) + canonicalize_version(match.group(2))
     except InvalidVersion:
-        return clause
+        return clause  # mutation: equivalent (canonicalize_version returns an invalid string as given)
 
 
 def _is_dev_tool(name: str) -> bool:
@@ -159,7 +160,7 @@ def _setup_py_packages(repo: Repo) -> bool:
 
 
 # -- PK002 -------------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # mutation: equivalent (nothing assigns to a _Declared)
 class _Declared:
     text: str  # as written, for messages
     spec: str  # normalized
@@ -247,7 +248,7 @@ def _setup_cfg_source(setup_cfg: configparser.ConfigParser | None, text: str | N
     start = next((i for i, ln in enumerate(lines, 1) if re.match(r"\s*install_requires\s*[=:]", ln)), None)
     source = _Source("setup.cfg", "setup.cfg install_requires", start)
     for requirement in value.splitlines():
-        requirement = requirement.split("#", 1)[0].strip()
+        requirement = requirement.split("#", 1)[0].strip()  # mutation: equivalent (only [0] is read)
         if not requirement:
             continue
         if requirement.startswith("file:"):
@@ -363,7 +364,7 @@ def _readme_install_names(line: str) -> list[str]:
     """The package names a README line tells readers to `pip install` (not `-e .`, `-r file` or URLs)."""
     match = _PIP_INSTALL.search(line)
     if match is None:
-        return []
+        return []  # mutation: equivalent (the caller reads only its truth)
     names: list[str] = []
     skip_next = False
     for word in match.group(1).split():
@@ -472,7 +473,7 @@ class DevDependenciesSeparate(Rule):
             if parsed is None or not _is_dev_tool(parsed[0]):
                 continue
             tool = parsed[0]
-            base_tool = tool.split("-", 1)[0]
+            base_tool = tool.split("-", 1)[0]  # mutation: equivalent (only [0] is read)
             if base_tool in project_name or base_tool in plugin_groups:
                 continue  # a plugin (pytest-foo, flake8-bar) depends on its host tool at runtime
             line = item_line(pyproject, "project", "dependencies", dep)
@@ -515,7 +516,8 @@ class RequiresPython(Rule):
             return
         clauses = [c for c in value.split(",") if c.strip()]
         parsed = [_CLAUSE.match(c) for c in clauses]
-        bad = next((c.strip() for c, m in zip(clauses, parsed, strict=True) if m is None), None)
+        pairs = zip(clauses, parsed, strict=True)  # mutation: equivalent (a list and its own map: equal lengths)
+        bad = next((c.strip() for c, m in pairs if m is None), None)
         if bad is not None or not clauses:
             yield self.finding("pyproject.toml", line, f"requires-python '{value}' is not a valid specifier")
             return
