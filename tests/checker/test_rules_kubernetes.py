@@ -306,3 +306,112 @@ def test_examples_and_docs_are_left_alone_but_secrets_are_not(make_repo: MakeRep
     root = make_repo({"examples/job.yaml": BAD_JOB, "docs/secret.yaml": secret})
     assert [run(code, root) for code in ("KS001", "KS002", "KS004", "KS006")] == [[], [], [], []]
     assert [f.path for f in run("KS005", root)] == ["docs/secret.yaml"]
+
+
+# -- boundaries found by mutation testing -------------------------------------------------------------------------
+def test_ks002_names_a_trainjobs_trainer(make_repo: MakeRepo) -> None:
+    job = "apiVersion: trainer.kubeflow.org/v1alpha1\nkind: TrainJob\nmetadata: {name: t}\nspec:\n  trainer:\n"
+    job += "    image: t:latest\n"
+    assert [f.message for f in run("KS002", make_repo({"t.yaml": job}))] == [
+        "TrainJob t: its trainer image t:latest uses the floating tag `latest`"
+    ]
+
+
+LIMIT_RANGE = "apiVersion: v1\nkind: LimitRange\nmetadata: {name: l}\nspec:\n  limits:\n"
+NO_RESOURCES = BAD_JOB.replace("trainer:latest", "trainer:1")
+
+
+def test_ks001_container_defaults_of_a_limit_range_after_other_objects_and_items(make_repo: MakeRepo) -> None:
+    limits = LIMIT_RANGE + "    - {type: Pod, max: {cpu: '4'}}\n"
+    limits += "    - {type: Container, default: {memory: 1Gi}, defaultRequest: {cpu: 100m, memory: 1Gi}}\n"
+    assert run("KS001", make_repo({"a/job.yaml": NO_RESOURCES, "z/limits.yaml": limits})) == []
+
+
+def test_ks001_pod_defaults_of_a_limit_range_are_not_a_containers(make_repo: MakeRepo) -> None:
+    limits = LIMIT_RANGE + "    - {type: Pod, default: {memory: 1Gi}, defaultRequest: {cpu: 100m, memory: 1Gi}}\n"
+    findings = run("KS001", make_repo({"a/job.yaml": NO_RESOURCES, "z/limits.yaml": limits}))
+    assert [f.message for f in findings] == ["Job train: container t has no resource requests or limits"]
+
+
+def test_ks001_an_upper_case_gpu_key_is_no_device_plugins(make_repo: MakeRepo) -> None:
+    job = GOOD_JOB.replace("nvidia.com/gpu: 1", "GPU: 1")
+    assert [f.message for f in run("KS001", make_repo({"k8s/job.yaml": job}))] == [
+        "Job train: `GPU` is not a resource any device plugin serves (use nvidia.com/gpu in limits)"
+    ]
+
+
+NO_SHM = GOOD_JOB.replace("mountPath: /dev/shm", "mountPath: /scratch")
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"tests/test_data.py": "from torch.utils.data import DataLoader\nDataLoader(ds, num_workers=2)\n"},
+        {"src/pool.py": "pool = make_pool(num_workers=3)\n"},
+        {"src/data.py": "from torch.utils.data import DataLoader\nDataLoader(ds, num_workers=0)\n"},
+        {"src/data.py": "from torch.utils.data import DataLoader\nDataLoader(ds, num_workers=None)\n"},
+        {".hydra/config.yaml": "data:\n  num_workers: 2\n"},
+        {"k8s/config.yaml": "apiVersion: v1\nkind: Settings\nmetadata: {name: s}\nspec: {num_workers: 4}\n"},
+        {"configs/deep.yaml": "{a: " * 21 + "{num_workers: 2}" + "}" * 21 + "\n"},  # past the depth read
+    ],
+)
+def test_ks003_quiet_without_project_loaders_that_use_workers(make_repo: MakeRepo, files: dict[str, str]) -> None:
+    assert run("KS003", make_repo({"k8s/job.yaml": NO_SHM, **files})) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "workers"),
+    [
+        (
+            {
+                "src/a.py": "x = 1\n",
+                "src/data.py": "from torch.utils.data import DataLoader\nDataLoader(d, num_workers=1)\n",
+            },
+            "num_workers=1, src/data.py line 2",
+        ),
+        (
+            {"a/other.yaml": "x: 1\n", "configs/default.yaml": "data:\n  num_workers: 1\n"},
+            "num_workers: 1, configs/default.yaml line 2",
+        ),
+        ({"configs/loaders.yaml": "loaders:\n  - {num_workers: 2}\n"}, "num_workers: 2, configs/loaders.yaml line 2"),
+        (
+            {"configs/all.yaml": "apiVersion: v1\nkind: Settings\nmetadata: {name: s}\n---\ndata: {num_workers: 3}\n"},
+            "num_workers: 3, configs/all.yaml line 5",
+        ),
+        (
+            {"configs/deep.yaml": "{a: " * 20 + "{num_workers: 2}" + "}" * 20 + "\n"},
+            "num_workers: 2, configs/deep.yaml line 1",
+        ),
+    ],
+)
+def test_ks003_workers_found_in_code_and_configs(make_repo: MakeRepo, files: dict[str, str], workers: str) -> None:
+    findings = run("KS003", make_repo({"k8s/job.yaml": NO_SHM, **files}))
+    assert [f.message.split("workers (")[1] for f in findings] == [f"{workers}) and a container's /dev/shm is 64 MiB"]
+
+
+def test_ks003_a_host_path_at_dev_shm_is_not_memory_backed(make_repo: MakeRepo) -> None:
+    job = GOOD_JOB.replace("emptyDir: {medium: Memory, sizeLimit: 2Gi}", "hostPath: {path: /dev/shm}")
+    assert [f.line for f in run("KS003", make_repo({"k8s/job.yaml": job, **WORKERS}))] == [10]
+
+
+def test_ks004_a_non_zero_user_of_one_is_not_root(make_repo: MakeRepo) -> None:
+    job = GOOD_JOB.replace("{runAsNonRoot: true, runAsUser: 1000}", "{runAsUser: 1}")
+    assert run("KS004", make_repo({"k8s/job.yaml": job})) == []
+
+
+def test_ks005_env_values_that_are_no_credentials_before_one_that_is(make_repo: MakeRepo) -> None:
+    env = (
+        "          env:\n            - name: HF_HOME\n              valueFrom: {configMapKeyRef: {name: c, key: h}}\n"
+        "            - name: TOKENIZERS_PARALLELISM\n              value: 'false'\n"
+        f"            - name: MLFLOW_CLIENT_ID\n              value: {PASSWORD}\n"
+        f"            - name: GREETING\n              value: {PASSWORD}\n"
+        f"            - name: WANDB_API_KEY\n              value: {PASSWORD}\n"
+    )
+    job = BAD_JOB.replace("          securityContext: {privileged: true}\n", env)
+    assert [f.line for f in run("KS005", make_repo({"k/job.yaml": job}))] == [21]
+
+
+def test_ks005_a_secret_whose_string_data_is_no_mapping_still_has_its_data_read(make_repo: MakeRepo) -> None:
+    encoded = base64.b64encode(PASSWORD.encode()).decode()
+    secret = f"apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData: x\ndata:\n  password: {encoded}\n"
+    assert [f.line for f in run("KS005", make_repo({"secret.yaml": secret}))] == [6]

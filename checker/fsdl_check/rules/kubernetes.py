@@ -52,10 +52,6 @@ def true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
-def false(value: Any) -> bool:
-    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
-
-
 def where(template: PodTemplate, container: Container) -> str:
     if template.role == "trainer":
         return "its trainer"
