@@ -185,7 +185,7 @@ class ArtifactOutsideLfs(Rule):
                 continue
             if file.size < 1024 and (repo.text(file.path) or "").startswith(LFS_POINTER):
                 continue  # an LFS pointer committed without the .gitattributes line (e.g. from another clone)
-            size = f"{file.size / MB:.1f} MB" if file.size >= MB / 10 else f"{file.size} bytes"
+            size = f"{file.size / MB:.1f} MB" if file.size > MB // 10 else f"{file.size} bytes"
             yield self.finding(file.path, None, f"{file.suffix} file ({size}) committed outside Git LFS or DVC")
 
 
@@ -513,7 +513,7 @@ def dockerfile_secret_lines(repo: Repo, path: str) -> set[int]:
     """Lines of a Dockerfile's ENV and ARG instructions that DK006 reports (one fact, one finding)."""
     dockerfile = next((d for d in repo.dockerfiles if d.path == path), None)
     if dockerfile is None:
-        return set()
+        return set()  # mutation: equivalent (VC005 asks only of readable Dockerfiles, and every one is parsed)
     return {line for i, _, _ in baked_secrets(dockerfile) for line in range(i.line, i.end_line + 1)}
 
 
