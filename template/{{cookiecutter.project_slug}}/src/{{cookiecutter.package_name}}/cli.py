@@ -21,6 +21,7 @@ the same command started again resumes it (see ``preemption``).
 
 from __future__ import annotations
 
+import inspect
 import sys
 import warnings
 import zipfile
@@ -48,6 +49,23 @@ from {{ cookiecutter.package_name }}.preemption import (
     config_key,
 )
 from {{ cookiecutter.package_name }}.runs import newest_checkpoint
+
+
+def read_batch_limits_as_written() -> None:
+    """Keep `limit_train_batches: 1` the int 1 (one batch) rather than the float 1.0 (every batch).
+
+    Trainer annotates these settings `Optional[Union[int, float]]`, and jsonargparse tries the types in order.
+    But Python caches `Optional[...]` by arguments that compare equal in any order, so the annotation is
+    whichever of it and Lightning Fabric's `Optional[Union[float, int]]` the process made first, which
+    depends on what else is installed. `int | float | None` keeps its order.
+    """
+    init = inspect.unwrap(Trainer.__init__)
+    for name, hint in init.__annotations__.items():
+        if hint == int | float | None:
+            init.__annotations__[name] = int | float | None
+
+
+read_batch_limits_as_written()
 
 
 class ConfigError(ValueError):
