@@ -55,7 +55,8 @@ def parse_requirement(text: str) -> tuple[str, str] | None:
 def normalize_spec(spec: str) -> str:
     """A comparable form of everything after the name: extras, versions and markers, whitespace and order aside."""
     # pip options on the line (--hash=...)
-    spec = re.split(r"\s--?\w", " " + spec, maxsplit=1)[0]  # mutation: equivalent (only [0] is read)
+    parts = re.split(r"\s--?\w", " " + spec, maxsplit=1)  # mutation: equivalent (only the first part is read)
+    spec = parts[0]
     spec = re.sub(r"\s+", "", spec).replace("'", '"')
     requirement, _, marker = spec.partition(";")
     extras = ""
@@ -248,7 +249,8 @@ def _setup_cfg_source(setup_cfg: configparser.ConfigParser | None, text: str | N
     start = next((i for i, ln in enumerate(lines, 1) if re.match(r"\s*install_requires\s*[=:]", ln)), None)
     source = _Source("setup.cfg", "setup.cfg install_requires", start)
     for requirement in value.splitlines():
-        requirement = requirement.split("#", 1)[0].strip()  # mutation: equivalent (only [0] is read)
+        parts = requirement.split("#", 1)  # mutation: equivalent (only the first part is read)
+        requirement = parts[0].strip()
         if not requirement:
             continue
         if requirement.startswith("file:"):
@@ -473,7 +475,8 @@ class DevDependenciesSeparate(Rule):
             if parsed is None or not _is_dev_tool(parsed[0]):
                 continue
             tool = parsed[0]
-            base_tool = tool.split("-", 1)[0]  # mutation: equivalent (only [0] is read)
+            parts = tool.split("-", 1)  # mutation: equivalent (only the first part is read)
+            base_tool = parts[0]
             if base_tool in project_name or base_tool in plugin_groups:
                 continue  # a plugin (pytest-foo, flake8-bar) depends on its host tool at runtime
             line = item_line(pyproject, "project", "dependencies", dep)
