@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -148,7 +147,7 @@ def _run(args: argparse.Namespace) -> int:
         text = statistics.render_json(report) if args.format == "json" else statistics.render_text(report)
     else:
         color = _use_color(args)
-        text = render(report, args.format, color=color, width=_width())
+        text = render(report, args.format, color=color)
     _emit(text, args.output)
     return EXIT_OK if args.exit_zero else report.exit_code
 
@@ -279,10 +278,6 @@ def _use_color(args: argparse.Namespace) -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     return sys.stdout.isatty()
-
-
-def _width() -> int:
-    return max(80, shutil.get_terminal_size((100, 24)).columns) if sys.stdout.isatty() else 100
 
 
 def _emit(text: str, output: str | None) -> None:

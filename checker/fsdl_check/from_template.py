@@ -93,8 +93,8 @@ class TemplateFix:
     def apply(self, repo: Repo, workspace: Workspace, renderer: Renderer) -> None:
         from fsdl_check.fixes import Refused
 
-        made = made_from_template(repo) if self.update is not None else None
-        if made is not None and self.update is not None:
+        made = made_from_template(repo)
+        if made is not None and self.update is not None:  # a file the template always writes: rendered again
             name, value = self.update
             command = (
                 f"copier update --defaults --data {name}={value}"
@@ -262,7 +262,7 @@ def _mypy_files(repo: Repo) -> bool:
     if repo.pyproject is not None and repo.pyproject.get("tool.mypy.files"):
         return True
     for name in ("mypy.ini", ".mypy.ini", "setup.cfg"):
-        text = repo.text(name) if name in repo.paths else None
+        text = repo.text(name)  # None for a file that is not there
         if text and re.search(r"^\[mypy\][^\[]*^files\s*=", text, re.M):
             return True
     return False

@@ -11,13 +11,13 @@ from fsdl_check.engine import Report
 FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab", "junit", "markdown")
 
 
-def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -> str:
-    """The report in format `fmt` (one of FORMATS). Only the text format uses `color` and `width`."""
+def render(report: Report, fmt: str, *, color: bool = False) -> str:
+    """The report in format `fmt` (one of FORMATS). Only the text format uses `color`."""
     # Imported on demand: a run renders one format.
     if fmt == "text":
         from fsdl_check.reports import text
 
-        return text.render(report, color=color, width=width)
+        return text.render(report, color=color)
     if fmt == "concise":
         from fsdl_check.reports import concise
 

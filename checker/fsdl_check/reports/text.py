@@ -34,9 +34,9 @@ class _Writer:
         self.buffer.write("".join(parts) + "\n")
 
 
-def render(report: Report, *, color: bool = False, width: int = 100) -> str:
-    """The report as text, with ANSI colours when `color`. No line is wrapped (each finding stays one line, for grep
-    and for editors that jump to `path:line`), so `width`, the terminal's, is not needed."""
+def render(report: Report, *, color: bool = False) -> str:
+    """The report as text, with ANSI colours when `color`. No line is wrapped: each finding stays one line, for grep
+    and for editors that jump to `path:line`."""
     buffer = io.StringIO()
     out = _Writer(buffer, color)
     _header(out, report)
