@@ -257,6 +257,7 @@ class Repo:
         check_root(self.root)
         self.options = options or Options()
         self._text: dict[str, str | None] = {}
+        self._globbed: dict[tuple[str, ...], list[RepoFile]] = {}
         #: Listed files and directories that could not be read (path -> why), as the audit found them.
         self.unreadable: dict[str, str] = {}
 
@@ -364,11 +365,14 @@ class Repo:
         return next((p for p in paths if p in self.paths), None)
 
     def glob(self, *patterns: str) -> list[RepoFile]:
-        """Files matching gitwildmatch `patterns` (``*.py``, ``.github/workflows/*.yml``, ``**/Dockerfile*``)."""
-        from pathspec import GitIgnoreSpec
+        """Files matching gitwildmatch `patterns` (``*.py``, ``.github/workflows/*.yml``, ``**/Dockerfile*``).
+        Remembered: rules ask the same patterns more than once, and matching every file costs milliseconds."""
+        if patterns not in self._globbed:
+            from pathspec import GitIgnoreSpec
 
-        spec = GitIgnoreSpec.from_lines(patterns)
-        return [f for f in self.files if spec.match_file(f.path)]
+            spec = GitIgnoreSpec.from_lines(patterns)
+            self._globbed[patterns] = [f for f in self.files if spec.match_file(f.path)]
+        return list(self._globbed[patterns])
 
     # -- reading --------------------------------------------------------------------------------------------------
     def text(self, path: str) -> str | None:
@@ -439,16 +443,15 @@ class Repo:
 
     @cached_property
     def python(self) -> list[PythonModule]:
-        from fsdl_check.cache import parse_cached
-        from fsdl_check.parsing.parallel import MIN_MODULES_FOR_WORKERS
-        from fsdl_check.parsing.python import PythonModule
-
         paths = [f.path for f in self.files if not f.symlink and f.suffix == ".py"]
-        if self.options.facts_cache is None and len(paths) < MIN_MODULES_FOR_WORKERS:
-            return self._parse_all((".py",), PythonModule)
-        # Many modules are parsed on several cores; known ones come from the fact cache (the same modules and facts).
         sources = [(path, text) for path in paths if (text := self.text(path)) is not None]
-        return parse_cached(sources, self.options.facts_cache)
+        if self.options.facts_cache is None:
+            from fsdl_check.parsing.parallel import parse_modules
+
+            return parse_modules(sources)  # on several cores when there is much to parse
+        from fsdl_check.cache import parse_cached
+
+        return parse_cached(sources, self.options.facts_cache)  # known modules come from the fact cache
 
     @cached_property
     def notebooks(self) -> list[Notebook]:

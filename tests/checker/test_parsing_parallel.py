@@ -53,7 +53,7 @@ def recording_parse_chunk(sources: list[tuple[str, str]]) -> list[PythonModule]:
 
 @pytest.fixture
 def many_sources(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    monkeypatch.setattr(parallel, "MIN_MODULES_FOR_WORKERS", 2)
+    monkeypatch.setattr(parallel, "MIN_CHARACTERS_FOR_WORKERS", 2)
     monkeypatch.setattr(parallel, "_usable_cpus", lambda: 2)
     return SOURCES * 4
 
@@ -97,3 +97,29 @@ def test_a_module_pickles_without_its_tree() -> None:
     assert "tree" not in copy.__dict__  # ...but never sent along
     assert facts(copy) == facts(module)
     assert [c.module for c in copy.calls] == [copy] * len(copy.calls)
+
+
+def test_uneven_hands_on_three_processes_keep_the_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_CHARACTERS_FOR_WORKERS", 2)
+    monkeypatch.setattr(parallel, "_usable_cpus", lambda: 3)
+    sources = [(f"m{i}.py", f"import mod{i}\nx = {i}\n") for i in range(7)] + SOURCES
+    if not parallel._can_fork():
+        pytest.skip("workers are forked only on Linux, from a process without threads")
+
+    modules = parallel.parse_modules(sources)
+
+    assert [m.path for m in modules] == [p for p, _ in sources]
+    assert [facts(m) for m in modules] == [facts(PythonModule(p, t)) for p, t in sources]
+    assert [m.text for m in modules] == [t for _, t in sources]  # the text is this process's own, put back
+
+
+def test_little_source_is_parsed_here_without_a_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed_here.clear()
+    monkeypatch.setattr(parallel, "_parse_chunk", recording_parse_chunk)
+    monkeypatch.setattr(parallel, "_usable_cpus", lambda: 4)
+    sources = SOURCES * 4  # a few hundred characters: a worker would cost more than it saves
+
+    modules = parallel.parse_modules(sources)
+
+    assert parsed_here == [len(sources)]
+    assert [facts(m) for m in modules] == [facts(PythonModule(p, t)) for p, t in sources]

@@ -395,7 +395,7 @@ def test_every_file_is_read_and_parsed_at_most_once(make_repo: MakeRepo, monkeyp
     # Repo imports each parser where it is used, from the parser's module: patched there.
     parsers = {
         "parse_toml": "tomlfile", "parse_yaml": "yamlfile", "parse_notebook": "notebook",
-        "parse_requirements": "requirements", "PythonModule": "python", "parse_dockerfile": "dockerfile",
+        "parse_requirements": "requirements", "PythonModule": "parallel", "parse_dockerfile": "dockerfile",
     }  # fmt: skip
     monkeypatch.setattr(repo_module, "_read_regular", counting("_read_regular", repo_module._read_regular))
     for name, module in parsers.items():
