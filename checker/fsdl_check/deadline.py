@@ -13,6 +13,9 @@ import threading
 from collections.abc import Sequence
 
 EXIT_ERROR = 2
+#: The timer thread's name: parsing workers are forked beside it (see `fsdl_check.parsing.parallel`), since it only
+#: sleeps and holds no lock a forked child could need.
+THREAD_NAME = "fsdl-check deadline"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os._exit(EXIT_ERROR)
 
     timer = threading.Timer(seconds, expire)
-    timer.daemon = True
+    timer.name, timer.daemon = THREAD_NAME, True
     timer.start()
     from fsdl_check.cli import main as audit  # after the timer: importing the rules is part of the run
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import ast
+import os
 import pickle
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fsdl_check import deadline
+from fsdl_check.deadline import THREAD_NAME
 from fsdl_check.parsing import parallel
 from fsdl_check.parsing.python import PythonModule
 
@@ -123,3 +129,39 @@ def test_little_source_is_parsed_here_without_a_worker(monkeypatch: pytest.Monke
 
     assert parsed_here == [len(sources)]
     assert [facts(m) for m in modules] == [facts(PythonModule(p, t)) for p, t in sources]
+
+
+def test_the_deadline_timer_does_not_stop_forking_but_another_thread_does() -> None:
+    if sys.platform != "linux":
+        pytest.skip("workers are forked only on Linux")
+    release = threading.Event()
+    timer = threading.Timer(600, lambda: None)
+    timer.name = THREAD_NAME
+    other = threading.Thread(target=release.wait)
+    timer.start()
+    try:
+        assert parallel._can_fork()  # the hook and the Action run the audit beside this timer
+        other.start()
+        assert not parallel._can_fork()
+    finally:
+        timer.cancel()
+        release.set()
+        other.join()
+
+
+def test_the_hook_entry_point_parses_on_two_processes(
+    tmp_path: Path, many_sources: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m fsdl_check.deadline SECONDS ...` (the pre-commit hook's and the Action's command) runs its timer
+    thread beside the audit; the parse must still be shared with a worker."""
+    if sys.platform != "linux":
+        pytest.skip("workers are forked only on Linux")
+    for i, (_, text) in enumerate(many_sources):
+        (tmp_path / f"m{i}.py").write_text(text)
+    parsed_here.clear()
+    monkeypatch.setattr(parallel, "_parse_chunk", recording_parse_chunk)
+
+    code = deadline.main(["60", str(tmp_path), "--no-cache", "--exit-zero", "--output", os.devnull])
+
+    assert code == 0
+    assert parsed_here == [len(many_sources) // 2]

@@ -88,5 +88,12 @@ def _usable_cpus() -> int:
 
 
 def _can_fork() -> bool:
-    """Forking copies only the calling thread: safe on Linux when this process runs no other thread."""
-    return sys.platform == "linux" and threading.active_count() == 1
+    """Forking copies only the calling thread: safe on Linux when no other thread can hold a lock the child needs.
+    The one thread allowed beside the caller is the time limit's timer (`fsdl_check.deadline`, which the pre-commit
+    hook and the Action run through): it only sleeps."""
+    from fsdl_check.deadline import THREAD_NAME
+
+    if sys.platform != "linux":
+        return False
+    caller = threading.current_thread()
+    return all(thread is caller or thread.name == THREAD_NAME for thread in threading.enumerate())
