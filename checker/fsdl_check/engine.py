@@ -168,6 +168,7 @@ class _Evaluation:
         rules = all_rules()
         suppressions = self._suppressions()
         index = _SuppressionIndex(suppressions)
+        self._work_out(rules)
         results = []
         for rule in rules:
             severity = self.config.effective_severity(rule.code, rule.severity)
@@ -186,6 +187,32 @@ class _Evaluation:
                 result.findings, result.suppressed = self._apply_suppressions(unused, _SuppressionIndex([]))
                 result.status = Status.FAIL if result.findings else Status.PASS
         return results
+
+    def _work_out(self, rules: list[type[Rule]]) -> None:
+        """The findings of every rule that runs, into `raw`. Rules that report what the audit itself met (a file it
+        could not read) come last, when every other rule has read what it needs. On a large repository the others
+        are shared with a forked child (`fsdl_check.workers`): the same findings, on two cores."""
+        from fsdl_check.parsing.parallel import MIN_CHARACTERS_FOR_WORKERS
+
+        running = [rule for rule in rules if self._skip_reason(rule) is None]
+        first = [rule for rule in running if "parse_errors" not in rule.inputs()]
+        if sum(len(module.text) for module in self.repo.python) >= MIN_CHARACTERS_FOR_WORKERS:
+            from fsdl_check.workers import shared_with_a_child
+
+            for name in {name for rule in first for name in rule.inputs() if name != "repo"}:
+                getattr(self.repo, name)  # inputs parsed before the fork, not once in each process
+            # Handed out last code first: VC005's scan of every text file, the longest task, then comes early.
+            tasks = first[::-1]
+            shared = shared_with_a_child(len(tasks), lambda i: self._evaluate(tasks[i]), lambda: self.repo.unreadable)
+            if shared is not None:
+                found, unreadable = shared
+                for i, findings in found.items():
+                    self.raw.setdefault(tasks[i].code, findings)
+                for path, why in unreadable.items():  # what the child's rules could not read
+                    self.repo.unreadable.setdefault(path, why)
+        # The rest: every rule without a child, what a failed child left, then the audit's own record.
+        for rule in first + [rule for rule in running if rule not in first]:
+            self._evaluate(rule)
 
     def _skip_reason(self, rule: type[Rule]) -> str | None:
         code = rule.code

@@ -4,20 +4,18 @@ Parsing is most of an audit's time on a large repository, and CPython parses on 
 kilobytes of source on, the modules are dealt out like cards, one to each process in turn (neighbouring modules of
 a repository tend to cost alike, so the hands come out even): worker processes parse every hand but the first, this
 process parses the first meanwhile, and the workers send back each module's facts without its text, which this
-process already holds. Workers are forked, so they start in milliseconds and import nothing; where forking is not
-safe (not Linux, or the calling program runs threads) or a worker cannot be started, everything is parsed here, one
-after the other.
+process already holds. Workers are forked (see `fsdl_check.workers`); where forking is not safe or a worker cannot be
+started, everything is parsed here, one after the other.
 """
 
 from __future__ import annotations
 
 import gc
-import os
-import sys
-import threading
 from typing import TYPE_CHECKING, Any
 
 from fsdl_check.parsing.python import PythonModule
+from fsdl_check.workers import can_fork as _can_fork
+from fsdl_check.workers import usable_cpus as _usable_cpus
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
@@ -80,20 +78,3 @@ def _start_workers(count: int) -> Executor:
     from multiprocessing import get_context
 
     return ProcessPoolExecutor(max_workers=count, mp_context=get_context("fork"))
-
-
-def _usable_cpus() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
-
-
-def _can_fork() -> bool:
-    """Forking copies only the calling thread: safe on Linux when no other thread can hold a lock the child needs.
-    The one thread allowed beside the caller is the time limit's timer (`fsdl_check.deadline`, which the pre-commit
-    hook and the Action run through): it only sleeps."""
-    from fsdl_check.deadline import THREAD_NAME
-
-    if sys.platform != "linux":
-        return False
-    caller = threading.current_thread()
-    return all(thread is caller or thread.name == THREAD_NAME for thread in threading.enumerate())
