@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -147,3 +148,46 @@ def test_a_file_only_the_childs_rules_could_not_read_is_still_reported(
     fc002 = next(r for r in report.results if r.code == "FC002")
     assert [(f.path, f.message) for f in fc002.findings] == [("notes.md", "cannot read: Permission denied")]
     assert order[-1] == "FC002"  # ...and FC002 came after every rule of this process
+
+
+CHILD_OUTLIVES_ITS_PARENT = """
+import os, sys, threading, time
+from fsdl_check import workers
+from fsdl_check.deadline import THREAD_NAME
+
+workers.usable_cpus = lambda: 2
+parent = os.getpid()
+
+def work(i):
+    if os.getpid() != parent:
+        with open(sys.argv[1], "w") as out:
+            out.write(str(os.getpid()))
+        time.sleep(60)  # a rule that never ends
+    time.sleep(0.05)
+    return i
+
+limit = threading.Timer(1.0, lambda: os._exit(2))  # what the deadline does
+limit.name, limit.daemon = THREAD_NAME, True
+limit.start()
+workers.shared_with_a_child(20, work, lambda: None)
+"""
+
+
+def test_a_child_ends_with_its_parent_when_the_time_limit_stops_the_run(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    ended = subprocess.run([sys.executable, "-c", CHILD_OUTLIVES_ITS_PARENT, str(pid_file)], timeout=30)
+    assert ended.returncode == 2
+    child = int(pid_file.read_text())
+    for _ in range(100):
+        if not alive(child):
+            break
+        time.sleep(0.05)
+    assert not alive(child)
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")  # a zombie has ended; only its exit status is left to collect
