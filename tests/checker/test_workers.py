@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -182,6 +183,8 @@ def test_a_child_ends_with_its_parent_when_the_time_limit_stops_the_run(tmp_path
         if not alive(child):
             break
         time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)  # not left running after a failure
     assert not alive(child)
 
 
