@@ -302,13 +302,14 @@ class Repo:
             candidates = ((p, False) for p in self._walk())
         real_dirs: dict[str, bool] = {"": True}
         result = []
+        root = f"{self.root}{os.sep}"  # joined as strings: a `Path` per file costs more than its `lstat`
         for rel, is_tracked in candidates:
             if not _inside(rel):
                 continue  # a hand-built index entry that names a path outside the root (`../x`, `/etc/x`)
             if not _under_real_directories(self.root, rel, real_dirs):
                 continue  # the index names a path below a directory that is now a link: never look through it
             try:
-                st = os.lstat(self.root / rel)
+                st = os.lstat(root + rel)
             except (OSError, ValueError):
                 continue  # in the index but gone from disk, or an unrepresentable name
             stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)

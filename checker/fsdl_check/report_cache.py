@@ -27,6 +27,7 @@ name `StoredRule` stand-ins, or the rule classes themselves where they were impo
 from __future__ import annotations
 
 import hashlib
+import stat
 import time
 from functools import cache
 from pathlib import Path
@@ -48,11 +49,15 @@ SHAPE = 3  # the entry's layout: bump when `encode` changes
 
 @cache
 def code_digest() -> str:
-    """A hash of every file of the checker's package: any change to a rule, a parser or a report is a new key."""
+    """A hash of the name, size and modification time of every file of the checker's package: any change to a
+    rule, a parser or a report is a new key. Stamps, not contents, for the reason the signature uses them: reading
+    and hashing the package took longer than the rest of the check for a stored report."""
     package = Path(__file__).resolve().parent
     digest = hashlib.blake2b(digest_size=16)
-    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix not in (".pyc", ".pyo")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(p for p in package.rglob("*") if p.suffix not in (".pyc", ".pyo")):
+        st = path.lstat()
+        if stat.S_ISREG(st.st_mode):
+            digest.update(f"{path.relative_to(package).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 

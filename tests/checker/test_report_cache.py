@@ -212,3 +212,31 @@ def test_a_warm_run_in_a_new_process_prints_what_a_cold_run_prints_in_every_form
         assert timeless(warm.stdout) == timeless(cold.stdout), fmt
         imported = re.findall(r"\| +(fsdl_check\.(?:rules|parsing)\.\w+)$", warm.stderr, re.MULTILINE)
         assert imported == [], (fmt, imported)  # neither a rule module nor a parser: the start-up a warm run saves
+
+
+def test_a_change_to_any_file_of_the_checker_is_a_new_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edited rule (in an editable install, or a new version over an old one) never answers from a report of
+    the old code: the key holds every package file's name, size and modification time."""
+    import shutil
+
+    package = tmp_path / "fsdl_check"
+    shutil.copytree(Path(report_cache.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(report_cache, "__file__", str(package / "report_cache.py"))
+
+    def digest() -> str:
+        report_cache.code_digest.cache_clear()
+        return report_cache.code_digest()
+
+    try:
+        before = digest()
+        assert digest() == before  # nothing changed, the same key
+        rule = package / "rules" / "vcs.py"
+        stamp = rule.stat()
+        rule.write_text(rule.read_text().replace("VC005", "VC006", 1))  # the same size
+        os.utime(rule, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000))
+        edited = digest()
+        assert edited != before
+        (package / "rules" / "new_rules.py").write_text("")
+        assert digest() not in (before, edited)
+    finally:
+        report_cache.code_digest.cache_clear()
