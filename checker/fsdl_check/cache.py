@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,6 +94,8 @@ class FactCache:
         try:
             data = json.dumps([key, facts], separators=(",", ":")).encode()
             path.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile  # here: a run answered from the caches writes nothing
+
             fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:

@@ -7,7 +7,6 @@ but never read or followed, and files over the size cap or with NUL bytes are ne
 
 from __future__ import annotations
 
-import configparser
 import contextlib
 import os
 import re
@@ -26,6 +25,8 @@ from fsdl_check.model import ProjectKind
 # The parsers are imported by the properties that use them: listing a repository needs none of them, and an audit
 # answered from the report cache (`fsdl_check.report_cache`) lists the files and reads nothing else.
 if TYPE_CHECKING:
+    import configparser
+
     from pathspec import GitIgnoreSpec
 
     from fsdl_check.cache import FactCache
@@ -424,6 +425,8 @@ class Repo:
         text = self.text("setup.cfg")
         if text is None:
             return None
+        import configparser  # here: most repositories have no setup.cfg
+
         parser = configparser.ConfigParser(interpolation=None, strict=False)
         try:
             parser.read_string(text)
