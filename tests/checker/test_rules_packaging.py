@@ -599,3 +599,49 @@ def test_pk001_poetry_metadata_without_a_build_system(make_repo: MakeRepo) -> No
 
 def test_pk001_a_setup_py_that_calls_no_setup_does_not_package(make_repo: MakeRepo) -> None:
     assert where(run("PK001", make_repo({"setup.py": "import os\nprint(os.name)\n"}))) == [("pyproject.toml", None)]
+
+
+def test_pk002_reads_poetry_dependencies_when_project_lists_them_as_dynamic(make_repo: MakeRepo) -> None:
+    # Poetry 2: with `dynamic = ["dependencies"]` in [project], [tool.poetry.dependencies] is the declaration
+    pyproject = (
+        '[project]\nname = "trainer"\nversion = "0.1"\ndynamic = ["dependencies"]\n\n'
+        '[tool.poetry.dependencies]\ntorch = "^2.1"\n' + BUILD
+    )
+    root = make_repo({"pyproject.toml": pyproject, "requirements.txt": "torch>=2.1\nlightning\n"})
+    findings = run("PK002", root)
+    assert where(findings) == [("requirements.txt", 2)]
+    assert "'lightning' is not in pyproject.toml [tool.poetry.dependencies]" in findings[0].message
+
+
+def test_pk002_reports_the_first_difference_in_file_order(make_repo: MakeRepo) -> None:
+    # numpy missing (said at the file's start, line 1) comes before the extra 'rich' on line 2
+    findings = run("PK002", make_repo({"pyproject.toml": DEPS, "requirements.txt": "torch>=2.1\nrich\n"}))
+    assert where(findings) == [("requirements.txt", 1)]
+    assert "'numpy' from pyproject.toml" in findings[0].message
+    assert "(and 1 more differences)" in findings[0].message
+
+
+def test_pk002_setup_cfg_requirement_on_the_install_requires_line_is_found_there(make_repo: MakeRepo) -> None:
+    # 'torch' is on the key's own line; the next line's 'torchvision' contains the text too but is not it
+    pyproject = PROJECT + 'dependencies = ["torchvision"]\n' + BUILD
+    setup_cfg = "[options]\ninstall_requires = torch\n    torchvision\n"
+    findings = run("PK002", make_repo({"pyproject.toml": pyproject, "setup.cfg": setup_cfg}))
+    assert where(findings) == [("setup.cfg", 2)]
+    assert "'torch' is not in" in findings[0].message
+
+
+@pytest.mark.parametrize("code", ["PK004", "PK005"])
+def test_pk004_pk005_quiet_for_a_setup_py_project_whose_pyproject_holds_only_tool_config(
+    make_repo: MakeRepo, code: str
+) -> None:
+    # setup.py packages the project (PK001 passes), so there is no [project] table to read
+    setup = "from setuptools import setup, find_packages\n\nsetup(name='x', packages=find_packages())\n"
+    root = make_repo({"setup.py": setup, "pyproject.toml": "[tool.black]\nline-length = 100\n"})
+    assert run(code, root) == []
+
+
+def test_pk007_a_protocol_relative_url_does_not_hide_a_local_path_later_on_its_line(make_repo: MakeRepo) -> None:
+    lock = '[[package]]\nname = "x"\nsource = { url = "//mirror.example/simple", path = "/home/me/wheels" }\n'
+    findings = run("PK007", make_repo({"uv.lock": lock}))
+    assert where(findings) == [("uv.lock", 3)]
+    assert "'/home/me/wheels' is a location on one machine" in findings[0].message

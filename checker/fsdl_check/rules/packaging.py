@@ -196,14 +196,16 @@ def _pyproject_source(pyproject: TomlDoc | None) -> _Source | None:
         for dep in deps:
             source.add(dep, item_line(pyproject, "project", "dependencies", dep))
         return source
+    # No [project], or Poetry 2's `dynamic = ["dependencies"]`: Poetry then reads [tool.poetry.dependencies].
     poetry = pyproject.get("tool.poetry.dependencies")
-    if project is None and isinstance(poetry, dict):
+    if isinstance(poetry, dict):
         line = header_line(pyproject, "tool.poetry.dependencies")
         # Poetry's version syntax (^1.2) is not PEP 508: compare names only.
         source = _Source("pyproject.toml", "pyproject.toml [tool.poetry.dependencies]", line, compare_specs=False)
         for name in poetry:
             if str(name).lower() != "python":
-                source.add(str(name), key_line(pyproject, "tool.poetry.dependencies", str(name)) or line)
+                key = key_line(pyproject, "tool.poetry.dependencies", str(name))
+                source.add(str(name), key or line)  # mutation: equivalent (pyproject's own lines are never reported)
         return source
     return None
 
@@ -282,7 +284,9 @@ def _differences(primary: _Source, other: _Source) -> list[tuple[int | None, str
     for name in primary.deps:
         if name not in other.deps:
             found.append((other.line, f"'{name}' from {primary.label} is missing here"))
-    return sorted(found, key=lambda d: (d[0] is None, d[0] or 0))
+    # One source's lines are all known (from 1) or all unknown (None), so unknown may sort as any number.
+    unknown = 0  # mutation: equivalent (lines start at 1, and a source never mixes known and unknown lines)
+    return sorted(found, key=lambda d: d[0] or unknown)
 
 
 class SingleDependencySource(Rule):
@@ -655,7 +659,8 @@ class CondaEnvironmentPinned(Rule):
             data = doc.first
             if not isinstance(data, dict):
                 continue
-            deps_line = data.line_of("dependencies") if isinstance(data, LineDict) else 1
+            top = 1  # mutation: equivalent (the YAML loader makes every mapping a LineDict: never read)
+            deps_line = data.line_of("dependencies") if isinstance(data, LineDict) else top
             dependencies = data.get("dependencies")
             entries = list(_conda_entries(dependencies if isinstance(dependencies, list) else []))
             platforms = data.get("platforms")
