@@ -689,3 +689,11 @@ BOOTSTRAP = "Bootstrap: docker\nFrom: python:3.12\n"
 def test_dk007_apptainer_definitions(make_repo: MakeRepo, extra: dict[str, str], expected: list[object]) -> None:
     findings = run("DK007", make_repo({"train.py": TRAIN, **extra}))
     assert [(f.path, f.line, f.message) for f in findings] == expected
+
+
+def test_dk002_reads_a_run_script_up_to_its_50000th_character(make_repo: MakeRepo) -> None:
+    # the analysis reads at most MAX_SCRIPT characters: a name cut there is read as far as the cut
+    prefix = "pip install --no-cache-dir "
+    script = prefix + "p" * (50_000 - len(prefix)) + "q"
+    findings = run("DK002", make_repo({"Dockerfile": f"FROM python:3.11-slim@sha256:{'0' * 64}\nRUN {script}\n"}))
+    assert [f.message for f in findings] == ["unpinned packages: " + "p" * (50_000 - len(prefix))]

@@ -374,6 +374,7 @@ def test_dt002_more_hard_coded_topologies(make_repo: MakeRepo, code: str, shown:
     "code",
     [
         'dist.init_process_group("nccl", "env://", timeout, world_size, rank)',  # positional, none of them literal
+        'dist.init_process_group("gloo", "env://", None, "4", "0")',  # strings, as with the keywords: no count
         'dist.init_process_group("gloo", world_size=1)',  # one process, rank 0 by default
         'os.environ.setdefault("MASTER_ADDR")',
         "os.environ.update(extra)",
@@ -472,3 +473,10 @@ def test_dt004_modules_without_raw_distributed_code_or_writes_do_not_end_the_che
         "c.py": RAW_DDP + "torch.save(model, 'm.pt')\n",
     }
     assert where(run("DT004", make_repo(files))) == [("c.py", 11)]
+
+
+def test_dt002_reads_variable_names_however_the_literal_spells_them(make_repo: MakeRepo) -> None:
+    # implicit concatenation and escapes: the value is "RANK", the text never says it
+    source = 'import os\n\nos.environ["RA" "NK"] = "0"\nos.environ["WORLD\\x5fSIZE"] = "8"\n'
+    findings = run("DT002", make_repo({"src/pkg/dist.py": source}))
+    assert [f.line for f in findings] == [3, 4]

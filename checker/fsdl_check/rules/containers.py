@@ -315,7 +315,7 @@ def pip_install(args: list[str]) -> tuple[bool, list[str], bool]:
             no_cache = True  # mutation: equivalent (the caller also finds it among all of pip's words)
         elif word in PIP_VALUE_OPTIONS:
             from_file = from_file or word in PIP_FILE_OPTIONS
-            if word in ("-e", "--editable") and index + 1 < len(args):
+            if word in ("-e", "--editable"):  # with or without its path (pip refuses a trailing -e anyway)
                 specs.append(".")  # an editable install is a path
             index += 1
         elif word.startswith("-"):
