@@ -415,3 +415,22 @@ def test_ks005_a_secret_whose_string_data_is_no_mapping_still_has_its_data_read(
     encoded = base64.b64encode(PASSWORD.encode()).decode()
     secret = f"apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData: x\ndata:\n  password: {encoded}\n"
     assert [f.line for f in run("KS005", make_repo({"secret.yaml": secret}))] == [6]
+
+
+def test_ks003_finds_workers_nested_in_lists_down_to_the_depth_read(make_repo: MakeRepo) -> None:
+    # a config may nest lists of stages; the search reads 20 levels deep
+    config = "stages: " + "[" * 19 + "{num_workers: 2}" + "]" * 19 + "\n"
+    files = {"configs/default.yaml": config, "k8s/job.yaml": GOOD_JOB.replace("mountPath: /dev/shm", "mountPath: /x")}
+    assert [f.path for f in run("KS003", make_repo(files))] == ["k8s/job.yaml"]
+
+
+def test_ks005_a_data_value_that_is_not_base64_is_not_decoded(make_repo: MakeRepo) -> None:
+    # the API server refuses such a Secret; a lenient decode would drop the '!' and read a credential
+    encoded = base64.b64encode(PASSWORD.encode()).decode() + "!"
+    secret = f"apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\ndata:\n  password: '{encoded}'\n"
+    assert run("KS005", make_repo({"k/secret.yaml": secret})) == []
+
+
+def test_ks005_skips_an_env_entry_that_is_not_a_mapping(make_repo: MakeRepo) -> None:
+    job = BAD_JOB.replace("          securityContext: {privileged: true}\n", "          env:\n            - value\n")
+    assert run("KS005", make_repo({"k/job.yaml": job})) == []

@@ -33,7 +33,7 @@ from fsdl_check.parsing.lines import LineIndex
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.yamlfile import LineDict, YamlDoc, line_of
 from fsdl_check.repo import Repo
-from fsdl_check.rules.vcs import literal_secret, looks_like_placeholder, mask, secret_variable, secrets_in
+from fsdl_check.rules.vcs import literal_secret, mask, secret_variable, secrets_in
 
 JOB = "launch/k8s/job/job.yaml"
 #: Resource names of GPUs that device plugins serve.
@@ -345,9 +345,12 @@ def security_problems(template: PodTemplate, container: Container, partial: bool
         out.append("allowPrivilegeEscalation is not false")
     non_root = own_context.get("runAsNonRoot", pod.get("runAsNonRoot"))
     user = own_context.get("runAsUser", pod.get("runAsUser"))
+    positive = isinstance(user, int) and (
+        user > 0  # mutation: equivalent (a user 0 is taken by the branch below first)
+    )
     if user == 0 or user == "0":
         out.append("runs as root (runAsUser: 0)")
-    elif not true(non_root) and not (isinstance(user, int) and user > 0) and not partial:
+    elif not true(non_root) and not positive and not partial:
         out.append("may run as root (no runAsNonRoot: true or non-zero runAsUser)")
     return out
 
@@ -402,7 +405,7 @@ KNOWN_DEFAULTS = frozenset({
 def credential_value(name: str, value: str) -> bool:
     """Whether a Secret/ConfigMap entry or env variable `name` holds a real-looking credential `value` (an access
     key's ID, a placeholder or a service's well-known default is not one)."""
-    if not value or looks_like_placeholder(value.strip()) or value.strip().lower() in KNOWN_DEFAULTS:
+    if value.strip().lower() in KNOWN_DEFAULTS:  # empty values and placeholders: literal_secret refuses them
         return False
     if name.upper().replace("-", "_").endswith("_ID"):
         return False
