@@ -434,3 +434,13 @@ def test_ks005_a_data_value_that_is_not_base64_is_not_decoded(make_repo: MakeRep
 def test_ks005_skips_an_env_entry_that_is_not_a_mapping(make_repo: MakeRepo) -> None:
     job = BAD_JOB.replace("          securityContext: {privileged: true}\n", "          env:\n            - value\n")
     assert run("KS005", make_repo({"k/job.yaml": job})) == []
+
+
+def test_ks001_a_kustomize_patch_does_not_end_the_check_of_later_manifests(make_repo: MakeRepo) -> None:
+    files = {
+        "k/kustomization.yaml": "resources: [z-job.yaml]\npatches:\n  - path: a-patch.yaml\n",
+        "k/a-patch.yaml": "apiVersion: batch/v1\nkind: Job\nmetadata: {name: other}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: t\n          image: x\n",
+        "k/z-job.yaml": BAD_JOB,
+    }
+    assert [f.path for f in run("KS001", make_repo(files))] == ["k/z-job.yaml"]

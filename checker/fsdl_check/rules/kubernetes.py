@@ -49,7 +49,8 @@ def own(manifests: list[Manifest]) -> list[Manifest]:
 
 
 def true(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+    # the YAML loader leaves booleans as text, so a manifest's `true` is a string, never True
+    return isinstance(value, str) and value.strip().lower() == "true"
 
 
 def where(template: PodTemplate, container: Container) -> str:
