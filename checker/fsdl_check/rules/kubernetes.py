@@ -238,7 +238,7 @@ def loader_workers(python: list[PythonModule], yaml_files: list[YamlDoc]) -> str
                 try:
                     node = call.node
                 except (LookupError, IndexError):
-                    continue
+                    continue  # mutation: equivalent (the loop holds the module, so its calls find their nodes)
                 value = next((k.value for k in node.keywords if k.arg == "num_workers"), None)
                 if isinstance(value, ast.Constant) and isinstance(value.value, int) and value.value > 0:
                     return f"num_workers={value.value}, {module.path} line {call.line}"
