@@ -147,6 +147,14 @@ def test_nb001_ci_executing_some_notebooks_leaves_the_others_reported(make_repo:
     assert where(run("NB001", make_repo(files))) == [("src/trainer/demo.ipynb", None)]
 
 
+@pytest.mark.parametrize(
+    "command", ["jupyter trust src/trainer/demo.ipynb", "jupyter nbconvert --to html src/trainer/demo.ipynb"]
+)
+def test_nb001_a_jupyter_command_that_runs_no_cell_tests_no_notebook(make_repo: MakeRepo, command: str) -> None:
+    files = {**PACKAGE, ".github/workflows/ci.yml": workflow(command)}
+    assert where(run("NB001", make_repo(files))) == [("src/trainer/demo.ipynb", None)]
+
+
 def test_nb001_a_pytest_run_without_a_notebook_plugin_tests_no_notebook(make_repo: MakeRepo) -> None:
     files = {**PACKAGE, ".github/workflows/ci.yml": workflow("pytest tests src/trainer")}
     assert where(run("NB001", make_repo(files))) == [("src/trainer/demo.ipynb", None)]

@@ -365,3 +365,11 @@ def test_qa004_a_config_without_repos_is_placed_on_its_first_line(make_repo: Mak
     assert where(run("QA004", make_repo({".pre-commit-config.yaml": "ci:\n  autofix_prs: false\n"}))) == [
         (".pre-commit-config.yaml", None)
     ]
+
+
+def test_qa007_fully_annotated_files_are_not_listed_among_the_least_annotated(make_repo: MakeRepo) -> None:
+    typed = "def f(x: int) -> int:\n    return x\n" * 9
+    files = {"pkg/typed.py": typed, "pkg/untyped.py": "def g(x):\n    pass\n" * 4}
+    findings = run("QA007", make_repo(files))
+    assert len(findings) == 1
+    assert findings[0].message.endswith("least annotated: pkg/untyped.py (0 of 4)")
