@@ -432,6 +432,13 @@ def test_hydra_optuna_sweeper(make_repo: MakeRepo) -> None:
     assert codes(make_repo({"configs/sweep.yaml": basic})) == {}
 
 
+def test_hp004_reports_every_untracked_hydra_sweep(make_repo: MakeRepo) -> None:
+    # One untracked Hydra search must not end the look at the others.
+    root = make_repo({"configs/hparams_search/a.yaml": HYDRA_BAD, "configs/hparams_search/b.yaml": HYDRA_BAD})
+    found = run("HP004", root)
+    assert sorted(f.path for f in found) == ["configs/hparams_search/a.yaml", "configs/hparams_search/b.yaml"]
+
+
 def test_project_sweep_files(make_repo: MakeRepo) -> None:
     text = PROJECT_SWEEP.replace("resources_per_trial: {cpu: 1, gpu: 0}\n", "").replace("name: asha", "name: fifo")
     text = text.replace("mode: max\n", "")

@@ -453,7 +453,8 @@ class KubernetesSecretsByReference(Rule):
             return line in scanned[path]
 
         for finding in self._findings(kubernetes):
-            if "{{" not in finding.path and not reported_by_vc005(finding.path, finding.line or 0):
+            line = finding.line or 0  # mutation: equivalent (every KS005 finding has a line; 0 is for the type)
+            if "{{" not in finding.path and not reported_by_vc005(finding.path, line):
                 yield finding
 
     def _findings(self, kubernetes: Manifests) -> Iterator[Finding]:

@@ -114,7 +114,8 @@ class MetricModeSeed(Rule):
                 if mode.note:
                     message = f"{sweep.label} minimizes by default, and {mode.note!r} reads as higher-is-better"
                 else:
-                    name = f" {metric.value!r}" if metric is not None and metric.value else ""
+                    value = metric.value if metric is not None else None
+                    name = f" {value!r}" if value else ""
                     message = f"{sweep.label} sets the metric{name} but no mode (min or max)"
                 yield self.finding(sweep.path, mode.line, message)
             if seed is not None and seed.missing:
