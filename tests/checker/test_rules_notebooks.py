@@ -315,24 +315,14 @@ def test_nb001_a_notebook_run_by_a_task_is_the_one_reported_not_its_neighbours(m
     assert where(run("NB001", make_repo(files))) == [("run[1].ipynb", None), ("train.ipynb", None)]
 
 
-def test_nb001_pytest_nbmake_on_a_folder_tests_only_that_folder(make_repo: MakeRepo) -> None:
+# `./notebooks` holds a slash and a dot: it is still a path (a dotted name with no slash, such as `tests.py`, is not).
+@pytest.mark.parametrize("folder", ["notebooks", "./notebooks"])
+def test_nb001_pytest_nbmake_on_a_folder_tests_only_that_folder(make_repo: MakeRepo, folder: str) -> None:
     files = {
         "pyproject.toml": '[project]\nname = "pkg"\n',
         "pkg/__init__.py": "",
         "pkg/inside.ipynb": CLEAN,
         "notebooks/a.ipynb": CLEAN,
-        ".github/workflows/ci.yml": workflow("pytest --nbmake notebooks"),
-    }
-    assert where(run("NB001", make_repo(files))) == [("pkg/inside.ipynb", None)]
-
-
-def test_nb001_pytest_nbmake_on_a_dotted_relative_folder_tests_only_that_folder(make_repo: MakeRepo) -> None:
-    # `./notebooks` holds a slash and a dot: it is a path (a dotted name with no slash, such as `tests.py`, is not).
-    files = {
-        "pyproject.toml": '[project]\nname = "pkg"\n',
-        "pkg/__init__.py": "",
-        "pkg/inside.ipynb": CLEAN,
-        "notebooks/a.ipynb": CLEAN,
-        ".github/workflows/ci.yml": workflow("pytest --nbmake ./notebooks"),
+        ".github/workflows/ci.yml": workflow(f"pytest --nbmake {folder}"),
     }
     assert where(run("NB001", make_repo(files))) == [("pkg/inside.ipynb", None)]
