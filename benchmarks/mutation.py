@@ -34,6 +34,7 @@ import importlib.abc
 import importlib.machinery
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -251,7 +252,7 @@ def tests_for(module: str, override: list[str] | None) -> list[str]:
     raise SystemExit(f"mutation: no tests known for {module}; name them with --tests")
 
 
-def _child(mutant: Mutant | None, tests: list[str]) -> None:
+def _child(mutant: Mutant | None, tests: list[str], cache_dir: str) -> None:
     import pytest
 
     test_root = str(ROOT / "tests")
@@ -260,7 +261,7 @@ def _child(mutant: Mutant | None, tests: list[str]) -> None:
         if name == "fsdl_check" or name.startswith("fsdl_check.") or source.startswith(test_root):
             del sys.modules[name]
     # The report cache keys on the checker's files on disk, which a mutant does not change: each run gets its own.
-    os.environ["FSDL_CHECK_CACHE_DIR"] = tempfile.mkdtemp(prefix="fsdl-mutant-cache-")
+    os.environ["FSDL_CHECK_CACHE_DIR"] = cache_dir
     if mutant is not None:
         sys.meta_path.insert(0, _MutantLoader(module_name(mutant.module), apply(mutant), PACKAGE / mutant.module))
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -272,12 +273,25 @@ def _child(mutant: Mutant | None, tests: list[str]) -> None:
 
 def run(mutant: Mutant | None, tests: list[str], limit: float) -> tuple[str, float]:
     started = time.perf_counter()
+    # Made and removed here: the child ends with os._exit (or a kill), which cleans nothing up.
+    cache_dir = tempfile.mkdtemp(prefix="fsdl-mutant-cache-")
+    try:
+        return _wait_for(_fork_child(mutant, tests, cache_dir), started, limit)
+    finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+
+
+def _fork_child(mutant: Mutant | None, tests: list[str], cache_dir: str) -> int:
     pid = os.fork()
     if pid == 0:
         try:
-            _child(mutant, tests)
+            _child(mutant, tests, cache_dir)
         finally:
             os._exit(70)
+    return pid
+
+
+def _wait_for(pid: int, started: float, limit: float) -> tuple[str, float]:
     deadline = started + limit
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
