@@ -480,3 +480,29 @@ def test_dt002_reads_variable_names_however_the_literal_spells_them(make_repo: M
     source = 'import os\n\nos.environ["RA" "NK"] = "0"\nos.environ["WORLD\\x5fSIZE"] = "8"\n'
     findings = run("DT002", make_repo({"src/pkg/dist.py": source}))
     assert [f.line for f in findings] == [3, 4]
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        'os.environ[\n    "RANK"\n] = "0"',  # the key on a line of its own
+        '(os.environ)["RANK"] = "0"',
+        'os.environ \\\n    ["RANK"] = "0"',  # a backslash continuation before the key
+        'x = os.environ["RANK"] = "0"',  # one of several targets
+    ],
+)
+def test_dt002_finds_an_environment_write_however_it_is_laid_out(make_repo: MakeRepo, write: str) -> None:
+    findings = run("DT002", make_repo({"src/pkg/dist.py": f"import os\n\n{write}\n"}))
+    assert [f.message for f in findings] == ['os.environ["RANK"] = "0" hard-codes the rank; the launcher sets RANK']
+
+
+def test_dt002_does_not_parse_again_a_module_that_only_reads_the_environment() -> None:
+    # The byte-level test keeps DT002 from re-parsing the many modules that read os.environ (a third of
+    # pytorch-lightning's): only a module that may write it is walked.
+    from fsdl_check.parsing.python import PythonModule
+    from fsdl_check.rules.distributed import writes_environment
+
+    reads = 'import os\nrank = int(os.environ["RANK"])\nok = os.environ["RANK"] == "0"\nos.environ.get("X")\n'
+    assert not writes_environment(PythonModule("a.py", reads))
+    for writes in ('os.environ["RANK"] = "0"', 'os.environ.setdefault("RANK", "0")', "os.environ.update(e)"):
+        assert writes_environment(PythonModule("b.py", f"import os\n{writes}\n")), writes

@@ -225,6 +225,18 @@ def backend(call: Call) -> Any:
 
 
 ENVIRON_CALLS = ("environ.setdefault", "environ.update")
+#: An item assignment to something named `...environ` (`os.environ["RANK"] = "0"`, also split over lines): the
+#: byte-level test that spares re-parsing every module that only reads the environment. Not the variables' names:
+#: a literal may spell them "RA" "NK" or "R\x41NK". The key (no `=` or `[` in it: a literal) is bounded, so that
+#: the search stays linear.
+ENVIRON_ITEM_WRITE = re.compile(r"environ[\s\\)]*\[[^=[]{0,200}?\]\s*=(?!=)")
+
+
+def writes_environment(module: PythonModule) -> bool:
+    """Whether the module may give `os.environ` a value: an item assignment, `setdefault` or `update`."""
+    if any(call.name.endswith(ENVIRON_CALLS) for call in module.calls_named("setdefault", "update")):
+        return True
+    return ENVIRON_ITEM_WRITE.search(module.text) is not None
 
 
 def environment_literals(module: PythonModule) -> Iterator[tuple[int, str, str, bool]]:
@@ -291,7 +303,7 @@ class NoHardCodedTopology(Rule):
                         shown = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in values.items())
                         message = f"{call.last}({shown}) hard-codes the process topology; read it from the launcher"
                         yield self.finding(module.path, call.line, message)
-            if "environ" in text:  # not the variables' names: a literal may spell them "RA" "NK" or "R\x41NK"
+            if "environ" in text and writes_environment(module):
                 yield from self._environment(module)
 
     def _environment(self, module: PythonModule) -> Iterator[Finding]:
