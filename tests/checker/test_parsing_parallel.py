@@ -39,7 +39,6 @@ def facts(module: PythonModule) -> tuple[Any, ...]:
         module.error_line,
         module.imports,
         [(c.name, c.line, c.keywords, c.positional, c.last) for c in module.calls],
-        module.string_constants,
         module.classes,
         module.loops,
         module.public_functions,

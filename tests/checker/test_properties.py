@@ -370,7 +370,7 @@ def test_python_parser(text: str) -> None:
         expected = [n for n in ast.walk(module.tree) if not isinstance(n, ast.expr_context)]
         assert sorted(map(id, module.walk())) == sorted(map(id, expected))
     assert module.imports_any("torch", "lightning") in (None, *module.imports.values())
-    _ = (module.functions, module.string_constants, module.lines)
+    _ = (module.functions, module.lines)
 
 
 @SETTINGS

@@ -1,8 +1,8 @@
 """Python sources, parsed once with `ast` (never imported or executed), and the facts rules ask of them.
 
 A module is parsed once and every fact rules use of all modules (imports, calls with the names of their arguments,
-string constants, class bases, loops, public functions' annotations, the main guard) is gathered in one pass over
-the tree, which is then dropped: a syntax tree takes tens of times the memory of its source. The few rules that
+class bases, loops, public functions' annotations, the main guard) is gathered in one pass over the tree, which is
+then dropped: a syntax tree takes tens of times the memory of its source. The few rules that
 need more (a call's argument values, one module's top-level statements) ask for `tree` or `Call.node`, which parse
 that one module again, on demand.
 """
@@ -117,7 +117,6 @@ class PythonModule:
         self.imports: dict[str, int] = {}
         """Imported modules (full dotted names and every parent) mapped to the first line that imports them."""
         self.calls: list[Call] = []
-        self.string_constants: list[tuple[str, int]] = []
         self.classes: list[ClassInfo] = []
         #: (first line, last line) of every `for`/`async for`/`while` loop.
         self.loops: list[tuple[int, int]] = []
@@ -206,7 +205,6 @@ class PythonModule:
             self.error_line,
             self.imports,
             [[call.name, call.line, call.keywords, call.positional] for call in self.calls],
-            self.string_constants,
             [[c.name, c.line, c.bases] for c in self.classes],
             self.loops,
             [[f.name, f.line, f.method, f.annotated] for f in self.public_functions],
@@ -217,7 +215,7 @@ class PythonModule:
     def from_facts(cls, path: str, text: str, facts: list[Any]) -> PythonModule:
         """The module whose facts are `facts` (from `facts()`, perhaps through JSON). Raises ValueError or TypeError
         when `facts` is not of that shape, so a damaged cache entry is told from a good one."""
-        error, error_line, imports, calls, strings, classes, loops, functions, main_guard = facts
+        error, error_line, imports, calls, classes, loops, functions, main_guard = facts
         if not (
             (error is None or type(error) is str)
             and (error_line is None or type(error_line) is int)
@@ -236,7 +234,6 @@ class PythonModule:
         ]
         if not all(k is None or type(k) is str for call in module.calls for k in call.keywords):
             raise TypeError("a keyword name that is not a string")
-        module.string_constants = [(_str(value), _int(line)) for value, line in strings]
         module.classes = [ClassInfo(_str(name), _int(line), tuple(map(_str, bases))) for name, line, bases in classes]
         module.loops = [(_int(start), _int(end)) for start, end in loops]
         module.public_functions = [
@@ -255,7 +252,6 @@ class PythonModule:
             self.error_line,
             self.imports,
             [(call.name, call.line, call.keywords, call.positional) for call in self.calls],
-            self.string_constants,
             [(c.name, c.line, c.bases) for c in self.classes],
             self.loops,
             [(f.name, f.line, f.method, f.annotated) for f in self.public_functions],
@@ -263,8 +259,8 @@ class PythonModule:
         )
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        (self.path, self.text, self.error, self.error_line, self.imports, calls, self.string_constants) = state[:7]
-        classes, self.loops, functions, self.has_main_guard = state[7:]
+        (self.path, self.text, self.error, self.error_line, self.imports, calls) = state[:6]
+        classes, self.loops, functions, self.has_main_guard = state[6:]
         owner = weakref.ref(self)
         self.calls = [Call(name, line, kw, args, owner, i) for i, (name, line, kw, args) in enumerate(calls)]
         self.classes = [ClassInfo(*c) for c in classes]
@@ -274,7 +270,7 @@ class PythonModule:
     def _gather(self, tree: ast.Module) -> None:
         """Collect the facts of every node, in the breadth-first order of `ast.walk` (rules that take the first
         match of a kind rely on that order)."""
-        imports, calls, strings = self.imports, self.calls, self.string_constants
+        imports, calls = self.imports, self.calls
         classes, loops = self.classes, self.loops
         owner = weakref.ref(self)  # one reference object, shared by every call
         nodes: list[Any] = [tree]  # nodes, and the None/str/bool items of some fields (skipped below)
@@ -300,10 +296,6 @@ class PythonModule:
                     if name:
                         keywords = tuple([k.arg for k in node.keywords]) if node.keywords else ()
                         calls.append(Call(name, node.lineno, keywords, len(node.args), owner, len(calls)))
-                elif fact == _STRING:
-                    if isinstance(node.value, str):
-                        strings.append((node.value, node.lineno))
-                    continue  # a constant has no children
                 elif fact == _IMPORT:
                     _record_import(node, imports)
                 elif fact == _CLASS:
@@ -392,10 +384,9 @@ def _child_fields(node_type: type) -> tuple[str, ...]:
 
 
 # Which fact a node type carries, for the one-pass gathering (0: none).
-_CALL, _STRING, _IMPORT, _CLASS, _LOOP = 1, 2, 3, 4, 5
+_CALL, _IMPORT, _CLASS, _LOOP = 1, 2, 3, 4
 _FACTS: dict[type, int] = {
     ast.Call: _CALL,
-    ast.Constant: _STRING,
     ast.Import: _IMPORT,
     ast.ImportFrom: _IMPORT,
     ast.ClassDef: _CLASS,
@@ -410,4 +401,4 @@ def _shape(node_type: type) -> tuple[tuple[str, ...], int]:
     return _child_fields(node_type), _FACTS.get(node_type, 0)
 
 
-_SHAPES: dict[type, tuple[tuple[str, ...], int]] = {}
+_SHAPES: dict[type, tuple[tuple[str, ...], int]] = {ast.Constant: ((), 0)}  # `Constant.value` is data

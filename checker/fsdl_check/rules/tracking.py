@@ -119,9 +119,11 @@ def tracker_use(python: list[PythonModule], yaml_files: list[YamlDoc]) -> Tracke
             for name in [report_to] if isinstance(report_to, str) else report_to if isinstance(report_to, list) else []:
                 if name in TRACKER_MODULES:
                     use.trackers.add(name)
-        for value, _ in module.string_constants:
-            if value.startswith(SQLITE):  # e.g. the fallback of os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///...")
-                use.record("mlflow", "uri", value)
+        if SQLITE in module.text:  # e.g. the fallback of os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///...")
+            for each in module.walk():  # parsed again: the few modules that name such a store
+                value = each.value if type(each) is ast.Constant else None
+                if isinstance(value, str) and value.startswith(SQLITE):
+                    use.record("mlflow", "uri", value)
     for doc in yaml_files:
         if not is_auxiliary(doc.path) and not doc.path.startswith("."):
             for data in doc.documents:
