@@ -152,8 +152,10 @@ class Rule:
 
     @classmethod
     def inputs(cls) -> list[str]:
-        """Names of the `Repo` attributes that `check` asks for."""
-        return [name for name in inspect.signature(cls.check).parameters if name != "self"]
+        """Names of the `Repo` attributes that `check` asks for (its parameters, read from its code object:
+        `inspect.signature` costs a tenth of a small repository's audit)."""
+        code = inspect.unwrap(cls.check).__code__  # also through a functools.wraps wrapper
+        return [name for name in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount] if name != "self"]
 
     # -- behaviour ------------------------------------------------------------------------------------------------
     def check(self, *args: Any, **kwargs: Any) -> Iterable[Finding]:
