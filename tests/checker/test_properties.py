@@ -369,6 +369,9 @@ def test_python_parser(text: str) -> None:
     if module.tree is not None:  # the fast walk sees what `ast.walk` sees, less the Load/Store/Del markers
         expected = [n for n in ast.walk(module.tree) if not isinstance(n, ast.expr_context)]
         assert sorted(map(id, module.walk())) == sorted(map(id, expected))
+        # and `parents` holds every node but the module, each under the node `ast.iter_child_nodes` finds it in
+        holders = {id(c): p for p in expected for c in ast.iter_child_nodes(p) if not isinstance(c, ast.expr_context)}
+        assert {id(c): p for c, p in module.parents.items()} == holders
     assert module.imports_any("torch", "lightning") in (None, *module.imports.values())
     _ = (module.functions, module.lines)
 

@@ -196,6 +196,21 @@ class PythonModule:
         """Every node of `tree` (computed once; see `tree` for the cost)."""
         return self._nodes
 
+    @cached_property
+    def parents(self) -> dict[ast.AST, ast.AST]:
+        """Each node of `walk()` but the module itself mapped to the node that holds it."""
+        out: dict[ast.AST, ast.AST] = {}
+        for node in self.walk():
+            for name in _CHILD_FIELDS[type(node)]:  # walk() has seen every type and filled the table
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            out[item] = node
+                elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+                    out[value] = node
+        return out
+
     # -- the facts as plain values (for the fact cache, see `fsdl_check.cache`) ----------------------------------
     def facts(self) -> list[Any]:
         """Every gathered fact as JSON values (lists, strings, numbers): what `from_facts` rebuilds the module from,

@@ -26,15 +26,6 @@ def own_modules(python: list[PythonModule]) -> Iterator[PythonModule]:
     return (m for m in python if m.parsed and not is_auxiliary(m.path))
 
 
-def parents(module: PythonModule) -> dict[ast.AST, ast.AST]:
-    """Each node of the module's tree mapped to the node that holds it."""
-    out: dict[ast.AST, ast.AST] = {}
-    for node in module.walk():
-        for child in ast.iter_child_nodes(node):
-            out[child] = node
-    return out
-
-
 def source(node: ast.AST) -> str:
     """The node as source text ("" for one nested too deep to print: hostile input must not crash a rule)."""
     try:
@@ -91,7 +82,7 @@ def conditional(node: ast.AST, up: dict[ast.AST, ast.AST]) -> bool:
 
 def cuda_hard_codings(module: PythonModule) -> list[tuple[int, str]]:
     """(line, what) for each unconditional CUDA-only device in the module."""
-    up = parents(module)
+    up = module.parents
     found: list[tuple[int, str]] = []
     for node in module.walk():
         what = None
@@ -462,7 +453,7 @@ class _Guards:
     """Whether a node runs on rank zero only, in one module."""
 
     def __init__(self, module: PythonModule) -> None:
-        self.up = parents(module)
+        self.up = module.parents
         self.callers_guarded: dict[ast.AST, bool] = {}
         self.references: dict[str, list[ast.AST]] = {}
         for node in module.walk():
