@@ -112,14 +112,18 @@ class FactCache:
             self.writable = False
 
 
-def parse_cached(sources: list[tuple[str, str]], cache: FactCache | None) -> list[PythonModule]:
-    """`parse_modules(sources)`, but modules whose text `cache` knows are rebuilt from their facts, and the facts of
-    the others are stored once they are parsed. The same modules, facts and order as without a cache."""
+def parse_cached(
+    sources: list[tuple[str, str]], cache: FactCache | None, lazy: frozenset[str] = frozenset()
+) -> list[PythonModule]:
+    """`parse_modules(sources, lazy)`, but modules whose text `cache` knows are rebuilt from their facts, and the
+    facts of the others are stored once they are parsed. The same modules, facts and order as without a cache (an
+    entry holds what was gathered: a module of `lazy` may come back with its facts, another without them, to be
+    gathered on first use)."""
     from fsdl_check.parsing.parallel import parse_modules
     from fsdl_check.parsing.python import PythonModule
 
     if cache is None:
-        return parse_modules(sources)
+        return parse_modules(sources, lazy)
     keys = [content_key(text) for _, text in sources]
     found: list[PythonModule | None] = []
     for (path, text), key in zip(sources, keys, strict=True):
@@ -132,7 +136,7 @@ def parse_cached(sources: list[tuple[str, str]], cache: FactCache | None) -> lis
                 cache.hits, cache.misses = cache.hits - 1, cache.misses + 1
         found.append(module)
     missing = [i for i, module in enumerate(found) if module is None]
-    for i, module in zip(missing, parse_modules([sources[i] for i in missing]), strict=True):
+    for i, module in zip(missing, parse_modules([sources[i] for i in missing], lazy), strict=True):
         found[i] = module
         cache.put(keys[i], module.facts())
     return [module for module in found if module is not None]

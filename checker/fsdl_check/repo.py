@@ -447,15 +447,19 @@ class Repo:
 
     @cached_property
     def python(self) -> list[PythonModule]:
+        from fsdl_check.kind import is_auxiliary
+
         paths = [f.path for f in self.files if not f.symlink and f.suffix == ".py"]
         sources = [(path, text) for path in paths if (text := self.text(path)) is not None]
+        # Tests, documentation and examples: few rules look into them, so their facts are gathered on first use.
+        lazy = frozenset(path for path in paths if is_auxiliary(path))
         if self.options.facts_cache is None:
             from fsdl_check.parsing.parallel import parse_modules
 
-            return parse_modules(sources)  # on several cores when there is much to parse
+            return parse_modules(sources, lazy)  # on several cores when there is much to parse
         from fsdl_check.cache import parse_cached
 
-        return parse_cached(sources, self.options.facts_cache)  # known modules come from the fact cache
+        return parse_cached(sources, self.options.facts_cache, lazy)  # known modules come from the fact cache
 
     @cached_property
     def notebooks(self) -> list[Notebook]:

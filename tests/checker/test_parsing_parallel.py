@@ -51,9 +51,9 @@ parsed_here: list[int] = []
 PARSE_CHUNK = parallel._parse_chunk
 
 
-def recording_parse_chunk(sources: list[tuple[str, str]]) -> list[PythonModule]:
+def recording_parse_chunk(sources: list[tuple[str, str]], lazy: frozenset[str] = frozenset()) -> list[PythonModule]:
     parsed_here.append(len(sources))
-    return PARSE_CHUNK(sources)
+    return PARSE_CHUNK(sources, lazy)
 
 
 @pytest.fixture
@@ -79,6 +79,22 @@ def test_workers_give_the_serial_facts_in_order(
     writer = train.calls_named("SummaryWriter")[0]
     assert writer.module is train and writer.keywords == ("log_dir", "comment")
     assert isinstance(writer.node, ast.Call) and writer.node.lineno == writer.line  # found again by parsing anew
+
+
+def test_modules_left_ungathered_come_back_from_workers_without_facts_and_gather_the_same(
+    many_sources: list[tuple[str, str]],
+) -> None:
+    if not parallel._can_fork():
+        pytest.skip("workers are forked only on Linux, from a process without threads")
+    sources = [(f"tests/{i}/{path}", text) for i, (path, text) in enumerate(many_sources)]
+    lazy = frozenset(path for path, _ in sources[::2])  # half of them, spread over both hands
+
+    modules = parallel.parse_modules(sources, lazy)
+
+    # the syntax verdict without the facts (a module that does not parse has none to gather)
+    assert [m.parsed for m in modules] == [PythonModule(p, t).parsed for p, t in sources]
+    assert [m.gathered for m in modules] == [m.path not in lazy or not m.parsed for m in modules]
+    assert [facts(m) for m in modules] == [facts(PythonModule(p, t)) for p, t in sources]  # gathered on first use
 
 
 def test_falls_back_to_this_process_when_no_worker_starts(

@@ -240,13 +240,18 @@ requirements_texts = st.one_of(
 
 # -- every parser, on its own ----------------------------------------------------------------------------------------
 def discovered_parsers() -> dict[str, Callable[[str, str], object]]:
-    """Every ``parse_*(path, text)`` function of the `fsdl_check.parsing` modules, plus `PythonModule`."""
-    found: dict[str, Callable[[str, str], object]] = {"PythonModule": PythonModule}
+    """Every ``parse_*(path, text)`` function of the `fsdl_check.parsing` modules, plus `PythonModule` (also with
+    its facts left for first use)."""
+    found: dict[str, Callable[[str, str], object]] = {
+        "PythonModule": PythonModule,
+        "PythonModule(gather=False)": lambda path, text: PythonModule(path, text, gather=False),
+    }
     for info in pkgutil.iter_modules(fsdl_check.parsing.__path__):
         module = importlib.import_module(f"fsdl_check.parsing.{info.name}")
         for name, function in inspect.getmembers(module, inspect.isfunction):
             own = name.startswith("parse_") and function.__module__ == module.__name__
-            if own and len(inspect.signature(function).parameters) == 2:
+            required = [p for p in inspect.signature(function).parameters.values() if p.default is p.empty]
+            if own and len(required) == 2:
                 found[f"{info.name}.{name}"] = function
     return found
 
@@ -374,6 +379,26 @@ def test_python_parser(text: str) -> None:
         assert {id(c): p for c, p in module.parents.items()} == holders
     assert module.imports_any("torch", "lightning") in (None, *module.imports.values())
     _ = (module.functions, module.lines)
+
+
+#: Names the property test below asks of modules: imported or called in PYTHON_LINES, or only part of a word there.
+ASKED_NAMES = (
+    "torch", "lightning", "lightning.pytorch", "fit", "seed_everything", "torch.manual_seed", "backward", "print",
+    "rch", "os",
+)  # fmt: skip
+
+
+@SETTINGS
+@given(text=python_sources, name=st.sampled_from(ASKED_NAMES))
+def test_a_module_gathered_on_first_use_answers_as_one_gathered_at_once(text: str, name: str) -> None:
+    eager = PythonModule("tests/mod.py", text)
+    lazy = PythonModule("tests/mod.py", text, gather=False)
+
+    assert (lazy.error, lazy.error_line) == (eager.error, eager.error_line)  # the verdict, before any fact
+    # the answers from the text alone (or from facts gathered for them) are the parsed ones
+    assert lazy.imports_any(name) == eager.imports_any(name)
+    assert [(c.name, c.line) for c in lazy.calls_named(name)] == [(c.name, c.line) for c in eager.calls_named(name)]
+    assert (lazy.imports, lazy.facts()) == (eager.imports, eager.facts())  # and every fact, once one is asked for
 
 
 @SETTINGS

@@ -386,9 +386,9 @@ def test_every_file_is_read_and_parsed_at_most_once(make_repo: MakeRepo, monkeyp
     calls: dict[str, list[str]] = {}
 
     def counting(name: str, parse: Callable[..., object]) -> Callable[..., object]:
-        def wrapper(path: object, *args: object) -> object:
+        def wrapper(path: object, *args: object, **kwargs: object) -> object:
             calls.setdefault(name, []).append(str(path))
-            return parse(path, *args)
+            return parse(path, *args, **kwargs)
 
         return wrapper
 

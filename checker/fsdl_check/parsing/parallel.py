@@ -27,42 +27,45 @@ MIN_CHARACTERS_FOR_WORKERS = 250_000
 MAX_PROCESSES = 4
 
 
-def parse_modules(sources: list[tuple[str, str]]) -> list[PythonModule]:
-    """`PythonModule(path, text)` for each of `sources`, in order; on several cores when there is much source."""
+def parse_modules(sources: list[tuple[str, str]], lazy: frozenset[str] = frozenset()) -> list[PythonModule]:
+    """`PythonModule(path, text)` for each of `sources`, in order, with `gather=False` for the paths in `lazy`; on
+    several cores when there is much source."""
     processes = min(_usable_cpus(), MAX_PROCESSES, len(sources))
     if processes < 2 or sum(len(text) for _, text in sources) < MIN_CHARACTERS_FOR_WORKERS or not _can_fork():
-        return _parse_chunk(sources)
+        return _parse_chunk(sources, lazy)
     hands = [sources[start::processes] for start in range(processes)]
     parsed: list[list[PythonModule]] = []
     try:
         with _start_workers(processes - 1) as pool:
-            pending: list[Future[list[tuple[Any, ...]]]] = [pool.submit(_facts_of_chunk, h) for h in hands[1:]]
-            parsed.append(_parse_chunk(hands[0]))
+            pending: list[Future[list[tuple[Any, ...]]]] = [
+                pool.submit(_facts_of_chunk, hand, lazy & {path for path, _ in hand}) for hand in hands[1:]
+            ]
+            parsed.append(_parse_chunk(hands[0], lazy))
             for hand, future in zip(hands[1:], pending, strict=True):
                 parsed.append([_with_text(state, text) for state, (_, text) in zip(future.result(), hand, strict=True)])
     except Exception:  # no processes allowed, a worker killed (BrokenProcessPool)...: the same parse, here
-        parsed += [_parse_chunk(hand) for hand in hands[len(parsed) :]]
+        parsed += [_parse_chunk(hand, lazy) for hand in hands[len(parsed) :]]
     ordered: list[PythonModule] = [None] * len(sources)  # type: ignore[list-item]  # every slot is filled below
     for start, modules in enumerate(parsed):
         ordered[start::processes] = modules
     return ordered
 
 
-def _parse_chunk(sources: list[tuple[str, str]]) -> list[PythonModule]:
+def _parse_chunk(sources: list[tuple[str, str]], lazy: frozenset[str] = frozenset()) -> list[PythonModule]:
     # The cycle collector would traverse the syntax trees over and over while they are built (see
     # `engine.audit`); a worker inherits the paused state from a forking audit, but not from every caller.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [PythonModule(path, text) for path, text in sources]
+        return [PythonModule(path, text, gather=path not in lazy) for path, text in sources]
     finally:
         if enabled:
             gc.enable()
 
 
-def _facts_of_chunk(sources: list[tuple[str, str]]) -> list[tuple[Any, ...]]:
+def _facts_of_chunk(sources: list[tuple[str, str]], lazy: frozenset[str]) -> list[tuple[Any, ...]]:
     """In a worker: each module's pickled state with its text left out (the caller has it)."""
-    states = [module.__getstate__() for module in _parse_chunk(sources)]
+    states = [module.__getstate__() for module in _parse_chunk(sources, lazy)]
     return [state[:1] + state[2:] for state in states]
 
 

@@ -5,15 +5,22 @@ class bases, loops, public functions' annotations, the main guard) is gathered i
 then dropped: a syntax tree takes tens of times the memory of its source. The few rules that
 need more (a call's argument values, one module's top-level statements) ask for `tree` or `Call.node`, which parse
 that one module again, on demand.
+
+Modules that few rules look into (tests, documentation, examples: more than half of a large repository's source)
+can be made with `gather=False`: only their syntax is checked then, by a route that builds no syntax tree (about
+two thirds of the time of a parse), and their facts are gathered on first use. `imports_any` and `calls_named`
+answer without that when the text cannot hold what they ask for: an ASCII text that never spells the name as a
+word imports or calls nothing of that name.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 import weakref
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 
@@ -106,37 +113,113 @@ def _parse(path: str, text: str) -> ast.Module:
         return ast.parse(text, filename=path)
 
 
-class PythonModule:
-    """One `.py` file. `parsed` is False when it does not parse; `error` and `error_line` then say why and where."""
+def _syntax_is_valid(path: str, text: str) -> bool:
+    """Whether `text` parses, without building its syntax tree (the symbol table pass runs on the parser's own tree).
+    False also for what only that pass rejects (`nonlocal` at module level): the caller parses such a module to
+    tell, so the verdict is `ast.parse`'s either way."""
+    import symtable
 
-    def __init__(self, path: str, text: str) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            symtable.symtable(text, path, "exec")
+    except Exception:  # SyntaxError, NUL bytes, absurd nesting: `ast.parse` gives the verdict and the message
+        return False
+    return True
+
+
+@cache
+def _any_word(words: frozenset[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b")
+
+
+@dataclass(slots=True)
+class _Facts:
+    imports: dict[str, int] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    classes: list[ClassInfo] = field(default_factory=list)
+    loops: list[tuple[int, int]] = field(default_factory=list)
+    public_functions: list[FunctionInfo] = field(default_factory=list)
+    has_main_guard: bool = False
+
+
+class PythonModule:
+    """One `.py` file. `parsed` is False when it does not parse; `error` and `error_line` then say why and where.
+    With `gather=False` the facts are gathered on first use (see the module's docstring)."""
+
+    def __init__(self, path: str, text: str, gather: bool = True) -> None:
         self.path = path
         self.text = text
         self.error: str | None = None
         self.error_line: int | None = None
-        self.imports: dict[str, int] = {}
-        """Imported modules (full dotted names and every parent) mapped to the first line that imports them."""
-        self.calls: list[Call] = []
-        self.classes: list[ClassInfo] = []
-        #: (first line, last line) of every `for`/`async for`/`while` loop.
-        self.loops: list[tuple[int, int]] = []
-        #: Module-level public functions and public methods of module-level public classes, in source order.
-        self.public_functions: list[FunctionInfo] = []
-        self.has_main_guard = False
+        self._facts: _Facts | None = None
+        if not gather and _syntax_is_valid(path, text):
+            return
         try:
             tree = _parse(path, text)
         except SyntaxError as exc:
             self.error, self.error_line = exc.msg, exc.lineno
-            return
         except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
             self.error = type(exc).__name__
+        else:
+            self._facts = self._gather(tree)
             return
-        self._gather(tree)
-        self._gather_top_level(tree)
+        self._facts = _Facts()  # a module that does not parse has no facts
 
     @property
     def parsed(self) -> bool:
         return self.error is None
+
+    @property
+    def gathered(self) -> bool:
+        """Whether the facts are at hand (False for a module made with gather=False until a fact is asked for)."""
+        return self._facts is not None
+
+    # -- the facts (gathered on first use for a module made with gather=False) ----------------------------------
+    @property
+    def imports(self) -> dict[str, int]:
+        """Imported modules (full dotted names and every parent) mapped to the first line that imports them."""
+        return (self._facts or self._gather_now()).imports
+
+    @property
+    def calls(self) -> list[Call]:
+        return (self._facts or self._gather_now()).calls
+
+    @property
+    def classes(self) -> list[ClassInfo]:
+        return (self._facts or self._gather_now()).classes
+
+    @property
+    def loops(self) -> list[tuple[int, int]]:
+        """(first line, last line) of every `for`/`async for`/`while` loop."""
+        return (self._facts or self._gather_now()).loops
+
+    @property
+    def public_functions(self) -> list[FunctionInfo]:
+        """Module-level public functions and public methods of module-level public classes, in source order."""
+        return (self._facts or self._gather_now()).public_functions
+
+    @property
+    def has_main_guard(self) -> bool:
+        return (self._facts or self._gather_now()).has_main_guard
+
+    def _gather_now(self) -> _Facts:
+        tree = self.__dict__.get("tree") or (_parse(self.path, self.text) if self.parsed else None)
+        self._facts = self._gather(tree) if tree is not None else _Facts()
+        return self._facts
+
+    def _may_name(self, words: frozenset[str]) -> bool:
+        """False when the text cannot name any of `words` (identifiers): then the module neither imports nor calls
+        anything of those names."""
+        if not self._ascii:  # a non-ASCII identifier may normalise to one of the words (Python reads them as NFKC)
+            return True
+        text = self.text
+        present = frozenset(word for word in words if word in text)  # quick, and mostly the answer
+        return bool(present) and _any_word(present).search(text) is not None
+
+    @cached_property
+    def _ascii(self) -> bool:
+        return self.text.isascii()
 
     @cached_property
     def tree(self) -> ast.Module | None:
@@ -155,12 +238,16 @@ class PythonModule:
 
     def imports_any(self, *modules: str) -> int | None:
         """Line of the first import of any of `modules` (or a submodule of one), else None."""
+        if self._facts is None and not self._may_name(frozenset(m.partition(".")[0] for m in modules)):
+            return None
         imports = self.imports
         lines = [imports[m] for m in modules if m in imports]
         return min(lines) if lines else None
 
     def calls_named(self, *names: str) -> list[Call]:
         """Calls whose dotted name or final attribute is one of `names` (in the order of `calls`)."""
+        if self._facts is None and not self._may_name(frozenset(n.rpartition(".")[2] for n in names)):
+            return []
         index = self._call_index
         found = [index[name] for name in names if name in index]
         if not found:  # the usual answer
@@ -214,7 +301,9 @@ class PythonModule:
     # -- the facts as plain values (for the fact cache, see `fsdl_check.cache`) ----------------------------------
     def facts(self) -> list[Any]:
         """Every gathered fact as JSON values (lists, strings, numbers): what `from_facts` rebuilds the module from,
-        with the text, without parsing it."""
+        with the text, without parsing it. Only the syntax verdict when the facts were not gathered."""
+        if self._facts is None:
+            return [self.error, self.error_line]
         return [
             self.error,
             self.error_line,
@@ -230,36 +319,43 @@ class PythonModule:
     def from_facts(cls, path: str, text: str, facts: list[Any]) -> PythonModule:
         """The module whose facts are `facts` (from `facts()`, perhaps through JSON). Raises ValueError or TypeError
         when `facts` is not of that shape, so a damaged cache entry is told from a good one."""
-        error, error_line, imports, calls, classes, loops, functions, main_guard = facts
+        error, error_line, *gathered = facts
+        if not ((error is None or type(error) is str) and (error_line is None or type(error_line) is int)):
+            raise TypeError("not the facts of a module")
+        module = cls.__new__(cls)
+        module.path, module.text, module.error, module.error_line = path, text, error, error_line
+        module._facts = None
+        if not gathered and error is None:
+            return module  # only the syntax verdict was kept: the facts are gathered on first use
+        imports, calls, classes, loops, functions, main_guard = gathered
         if not (
-            (error is None or type(error) is str)
-            and (error_line is None or type(error_line) is int)
-            and type(imports) is dict
+            type(imports) is dict
             and all(type(k) is str and type(v) is int for k, v in imports.items())
             and type(main_guard) is bool
         ):
             raise TypeError("not the facts of a module")
-        module = cls.__new__(cls)
-        module.path, module.text, module.error, module.error_line = path, text, error, error_line
-        module.imports, module.has_main_guard = imports, main_guard
         owner = weakref.ref(module)
-        module.calls = [
+        found = _Facts(imports, has_main_guard=main_guard)
+        found.calls = [
             Call(_str(name), _int(line), tuple(kw), _int(args), owner, i)
             for i, (name, line, kw, args) in enumerate(calls)
         ]
-        if not all(k is None or type(k) is str for call in module.calls for k in call.keywords):
+        if not all(k is None or type(k) is str for call in found.calls for k in call.keywords):
             raise TypeError("a keyword name that is not a string")
-        module.classes = [ClassInfo(_str(name), _int(line), tuple(map(_str, bases))) for name, line, bases in classes]
-        module.loops = [(_int(start), _int(end)) for start, end in loops]
-        module.public_functions = [
+        found.classes = [ClassInfo(_str(name), _int(line), tuple(map(_str, bases))) for name, line, bases in classes]
+        found.loops = [(_int(start), _int(end)) for start, end in loops]
+        found.public_functions = [
             FunctionInfo(_str(name), _int(line), method is True, annotated is True)
             for name, line, method, annotated in functions
         ]
+        module._facts = found
         return module
 
     # -- pickling (from a parsing worker process, see `fsdl_check.parsing.parallel`) ------------------------------
     def __getstate__(self) -> tuple[Any, ...]:
         """The facts as plain values: no syntax tree or cached views, calls as tuples (quick to pickle and load)."""
+        if self._facts is None:
+            return (self.path, self.text, self.error, self.error_line)
         return (
             self.path,
             self.text,
@@ -274,19 +370,27 @@ class PythonModule:
         )
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        (self.path, self.text, self.error, self.error_line, self.imports, calls) = state[:6]
-        classes, self.loops, functions, self.has_main_guard = state[6:]
+        self.path, self.text, self.error, self.error_line = state[:4]
+        self._facts = None
+        if len(state) == 4:
+            return  # the facts were not gathered
+        imports, calls, classes, loops, functions, main_guard = state[4:]
         owner = weakref.ref(self)
-        self.calls = [Call(name, line, kw, args, owner, i) for i, (name, line, kw, args) in enumerate(calls)]
-        self.classes = [ClassInfo(*c) for c in classes]
-        self.public_functions = [FunctionInfo(*f) for f in functions]
+        self._facts = _Facts(
+            imports,
+            [Call(name, line, kw, args, owner, i) for i, (name, line, kw, args) in enumerate(calls)],
+            [ClassInfo(*c) for c in classes],
+            loops,
+            [FunctionInfo(*f) for f in functions],
+            main_guard,
+        )
 
     # -- the one pass over a fresh tree ----------------------------------------------------------------------------
-    def _gather(self, tree: ast.Module) -> None:
-        """Collect the facts of every node, in the breadth-first order of `ast.walk` (rules that take the first
-        match of a kind rely on that order)."""
-        imports, calls = self.imports, self.calls
-        classes, loops = self.classes, self.loops
+    def _gather(self, tree: ast.Module) -> _Facts:
+        """The facts of every node, in the breadth-first order of `ast.walk` (rules that take the first match of a
+        kind rely on that order), and of the module's own statements."""
+        facts = _Facts()
+        imports, calls, classes, loops = facts.imports, facts.calls, facts.classes, facts.loops
         owner = weakref.ref(self)  # one reference object, shared by every call
         nodes: list[Any] = [tree]  # nodes, and the None/str/bool items of some fields (skipped below)
         append, extend = nodes.append, nodes.extend
@@ -324,22 +428,25 @@ class PythonModule:
                     extend(value)
                 elif value is not None:
                     append(value)
+        _gather_top_level(tree, facts)
+        return facts
 
-    def _gather_top_level(self, tree: ast.Module) -> None:
-        """Facts of the module's own statements: the main guard and the public functions."""
-        for node in tree.body:
-            if isinstance(node, ast.If) and not self.has_main_guard:
-                # Look for the "__main__" constant in the test (iteratively: a deeply nested test would recurse).
-                self.has_main_guard = any(
-                    isinstance(n, ast.Constant) and n.value == "__main__" for n in ast.walk(node.test)
-                )
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
-                self.public_functions.append(FunctionInfo(node.name, node.lineno, False, fully_annotated(node, False)))
-            elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
-                for item in node.body:
-                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and not item.name.startswith("_"):
-                        annotated = fully_annotated(item, True)
-                        self.public_functions.append(FunctionInfo(item.name, item.lineno, True, annotated))
+
+def _gather_top_level(tree: ast.Module, facts: _Facts) -> None:
+    """Facts of the module's own statements: the main guard and the public functions."""
+    functions = facts.public_functions
+    for node in tree.body:
+        if isinstance(node, ast.If) and not facts.has_main_guard:
+            # Look for the "__main__" constant in the test (iteratively: a deeply nested test would recurse).
+            facts.has_main_guard = any(
+                isinstance(n, ast.Constant) and n.value == "__main__" for n in ast.walk(node.test)
+            )
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
+            functions.append(FunctionInfo(node.name, node.lineno, False, fully_annotated(node, False)))
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and not item.name.startswith("_"):
+                    functions.append(FunctionInfo(item.name, item.lineno, True, fully_annotated(item, True)))
 
 
 def _str(value: object) -> str:
