@@ -38,6 +38,7 @@ from typing import Any, NoReturn
 from urllib.parse import unquote, urlparse
 
 from fsdl_check.model import display
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Repo
 from fsdl_check.rules.template import COOKIECUTTER_ANSWERS, COPIER_ANSWERS_NAME, CRUFT_ANSWERS
 
@@ -294,9 +295,9 @@ def _python_versions_text(text: str) -> str:
 
 
 LICENCES = (  # (answer, what identifies its text); BSD-3 before BSD-2 because it adds a clause
-    ("Apache-2.0", re.compile(r"Apache License,?\s+Version 2\.0", re.IGNORECASE)),
-    ("MIT", re.compile(r"Permission is hereby granted, free of charge", re.IGNORECASE)),
-    ("BSD-3-Clause", re.compile(r"Neither the name of", re.IGNORECASE)),
+    ("Apache-2.0", lazy(r"Apache License,?\s+Version 2\.0", re.IGNORECASE)),
+    ("MIT", lazy(r"Permission is hereby granted, free of charge", re.IGNORECASE)),
+    ("BSD-3-Clause", lazy(r"Neither the name of", re.IGNORECASE)),
 )
 SPDX = {"mit": "MIT", "apache-2.0": "Apache-2.0", "apache 2.0": "Apache-2.0", "bsd-3-clause": "BSD-3-Clause"}
 
@@ -340,7 +341,7 @@ TRACKERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "wandb": (("wandb",), ("WandbLogger",)),
     "tensorboard": (("tensorboard", "torch.utils.tensorboard", "tensorboardX"), ("TensorBoardLogger",)),
 }
-NOTEBOOK_IMPORT = re.compile(r"^\s*(?:import|from)\s+([\w.]+)", re.MULTILINE)
+NOTEBOOK_IMPORT = lazy(r"^\s*(?:import|from)\s+([\w.]+)", re.MULTILINE)
 
 
 def dependency_names(repo: Repo) -> dict[str, str]:
@@ -644,7 +645,7 @@ def clash(root: Path, rel: str, creating: set[str]) -> str | None:
 
 
 #: A Hydra primary config: a YAML file with a top-level defaults list (`defaults:` then `- data: mnist`, ...).
-HYDRA_DEFAULTS = re.compile(r"^defaults:[ \t]*(?:#.*)?$", re.MULTILINE)
+HYDRA_DEFAULTS = lazy(r"^defaults:[ \t]*(?:#.*)?$", re.MULTILINE)
 
 
 def hydra_config_root(folder: Path) -> bool:

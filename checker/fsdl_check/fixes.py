@@ -26,6 +26,7 @@ from fsdl_check.engine import Report
 from fsdl_check.model import Finding, Status
 from fsdl_check.parsing.dockerfile import exec_array, parse_dockerignore
 from fsdl_check.parsing.yamlfile import parse_yaml
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Options, Repo, gitignore_spec
 from fsdl_check.rules import ci, containers, tracking, vcs
 
@@ -499,7 +500,7 @@ repos:
       - id: nbstripout
 """
 NBSTRIPOUT_ENTRY = {"repo": NBSTRIPOUT_REPO, "rev": NBSTRIPOUT_REV, "hooks": [{"id": "nbstripout"}]}
-TOP_LEVEL_KEY = re.compile(r"^[^\s#\-][^\n]*$")
+TOP_LEVEL_KEY = lazy(r"^[^\s#\-][^\n]*$")
 
 
 @fixer("NB002", "adds the nbstripout hook to `.pre-commit-config.yaml` (or creates the file)")
@@ -559,7 +560,7 @@ def _insert_checked(workspace: Workspace, path: str, offset: int, block: str, ex
 
 # -- restricted CI permissions (GA001) --------------------------------------------------------------------------
 #: A workflow that may need more than read access: left for a person to decide what to grant.
-NEEDS_WRITE = re.compile(
+NEEDS_WRITE = lazy(
     r"GITHUB_TOKEN|github\.token|id-token|\bgit\s+push\b|\bgh\s+(?:release|pr|issue|api|workflow|repo|secret|label)\b"
     r"|uses:\s*[\"']?(?:peaceiris/|softprops/|actions/(?:create-release|upload-release-asset|deploy-pages|"
     r"github-script|labeler|stale)|stefanzweifel/|peter-evans/|github/codeql-action|pypa/gh-action-pypi-publish|"
@@ -602,7 +603,7 @@ def _restrict(workspace: Workspace, path: str, text: str) -> None:
 
 
 # -- Dependabot (GA003) -----------------------------------------------------------------------------------------
-PIP_MANIFESTS = re.compile(r"(?:^|/)(?:pyproject\.toml|setup\.py|setup\.cfg|Pipfile|requirements[\w.-]*\.(?:txt|in))$")
+PIP_MANIFESTS = lazy(r"(?:^|/)(?:pyproject\.toml|setup\.py|setup\.cfg|Pipfile|requirements[\w.-]*\.(?:txt|in))$")
 
 
 def ecosystems(repo: Repo) -> list[tuple[str, str]]:

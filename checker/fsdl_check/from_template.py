@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fsdl_check.parsing.dockerfile import exec_array, parse_dockerfile
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Repo
 from fsdl_check.rules.template import COOKIECUTTER_ANSWERS, COPIER_ANSWERS_NAME, CRUFT_ANSWERS
 
@@ -185,7 +186,7 @@ HOOK_DISTRIBUTIONS = {
 }
 PRE_COMMIT_HOOKS = "check-merge-conflict check-yaml check-toml check-json end-of-file-fixer trailing-whitespace-fixer"
 HOOK_DISTRIBUTIONS |= dict.fromkeys([*PRE_COMMIT_HOOKS.split(), "check-added-large-files"], "pre-commit-hooks")
-VENV_COMMAND = re.compile(r"^\.venv/bin/([\w.-]+)")
+VENV_COMMAND = lazy(r"^\.venv/bin/([\w.-]+)")
 
 
 def declared_distributions(repo: Repo) -> set[str]:

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from fsdl_check.model import ProjectKind
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.yamlfile import LineDict, YamlDoc, line_of
+from fsdl_check.regex import lazy
 
 if TYPE_CHECKING:
     from fsdl_check.repo import Repo
@@ -53,9 +54,9 @@ AUXILIARY_DIRS = frozenset(
 MACHINERY_CLASSES = frozenset({"Trainer", "LightningCLI", "LightningModule"})
 DL_FRAMEWORKS = ("torch", "lightning", "pytorch_lightning", "tensorflow", "keras", "jax", "flax")
 LIGHTNING = ("lightning", "pytorch_lightning")
-TRAIN_SCRIPT = re.compile(r"train(_\w+)?\.py")
+TRAIN_SCRIPT = lazy(r"train(_\w+)?\.py")
 #: `from . import x`, `from ..pkg.mod import (a, b)`: relative imports, which `PythonModule.imports` leaves out.
-RELATIVE_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.MULTILINE)
+RELATIVE_IMPORT = lazy(r"^[ \t]*from[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.MULTILINE)
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,7 +156,7 @@ def find_entry_points(repo: Repo) -> list[EntryPoint]:
 
 
 #: `import a.b`, `from a.b import c` at the start of a notebook cell's line (`%run` and `!python` are not imports).
-NOTEBOOK_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
+NOTEBOOK_IMPORT = lazy(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
 
 
 def notebook_helpers(repo: Repo, modules: list[PythonModule]) -> set[str]:

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, TypeVar
 
 from fsdl_check.model import ProjectKind
+from fsdl_check.regex import lazy
 
 # The parsers are imported by the properties that use them: listing a repository needs none of them, and an audit
 # answered from the report cache (`fsdl_check.report_cache`) lists the files and reads nothing else.
@@ -118,7 +119,7 @@ def _git_unreadable_directories(stderr: bytes) -> dict[str, str]:
     return found
 
 
-_GIT_CANNOT_OPEN = re.compile(r"^warning: could not open directory '(?P<path>[^']+)': (?P<reason>.+)$")
+_GIT_CANNOT_OPEN = lazy(r"^warning: could not open directory '(?P<path>[^']+)': (?P<reason>.+)$")
 
 
 class UnreadableRoot(OSError):

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from fsdl_check.model import Finding
 from fsdl_check.parsing.dockerfile import is_dockerfile_name
 from fsdl_check.parsing.lines import LineIndex
+from fsdl_check.regex import lazy
 
 MARKER = "fsdl:"  # the cheap pre-test; PATTERN allows any spacing after the colon
 #: Any text in the brackets: a code that is no rule code (`ZZ999`, `RP0030`) is reported by the engine (FC001),
 #: not taken for a comment that is no suppression.
-PATTERN = re.compile(r"#\s*fsdl:\s*ignore(?P<file>-file)?\[(?P<codes>[^\]\n]*)\](?P<reason>[^\n]*)")
+PATTERN = lazy(r"#\s*fsdl:\s*ignore(?P<file>-file)?\[(?P<codes>[^\]\n]*)\](?P<reason>[^\n]*)")
 HASH_COMMENT_SUFFIXES = {
     ".py", ".pyi", ".yml", ".yaml", ".toml", ".sh", ".bash", ".zsh", ".cfg", ".ini", ".txt", ".in", ".mk",
     ".dockerfile", ".sbatch", ".slurm", ".r", ".conf",
@@ -97,7 +98,7 @@ def _next_instruction(lines: list[str], number: int) -> int | None:
 #: `r` or `f` changes neither where they end nor where a comment starts), and the comments themselves. A quote that
 #: starts no complete string is `unterminated`. Everything else is skipped inside the regex engine, so finding the
 #: comments of a 5 MB module is one pass in C, where `tokenize` builds an object for every token (ten times slower).
-_STRINGS_AND_COMMENTS = re.compile(
+_STRINGS_AND_COMMENTS = lazy(
     r"'''(?:[^'\\]|\\.|'(?!''))*+'''"
     r'|"""(?:[^"\\]|\\.|"(?!""))*+"""'
     r"|'(?:[^'\\\r\n]|\\.)*+'"

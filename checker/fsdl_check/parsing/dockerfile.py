@@ -28,6 +28,8 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from fsdl_check.regex import lazy
+
 #: More instructions than any real Dockerfile has (a few hundred at most); past this, reading stops with an error.
 MAX_INSTRUCTIONS = 10_000
 #: Longest value a substitution may produce (ARG defaults built from other arguments can double at every step).
@@ -53,11 +55,11 @@ NOT_DOCKERFILE_SUFFIXES = (
     ".tpl", ".tmpl", ".template", ".in", ".erb", ".mustache", ".json", ".yml", ".yaml", ".sh", ".py", ".ps1", ".lock",
 )  # fmt: skip
 
-_DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
-_KEYWORD = re.compile(r"\s*(\S+)\s*")
-_FLAG = re.compile(r"--([A-Za-z][\w-]*)(?:=(\S*))?(?:\s+|$)")
-_HEREDOC = re.compile(r"<<(-?)(?:\"([^\"\n]+)\"|'([^'\n]+)'|([A-Za-z_][\w.-]*))")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DIRECTIVE = lazy(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
+_KEYWORD = lazy(r"\s*(\S+)\s*")
+_FLAG = lazy(r"--([A-Za-z][\w-]*)(?:=(\S*))?(?:\s+|$)")
+_HEREDOC = lazy(r"<<(-?)(?:\"([^\"\n]+)\"|'([^'\n]+)'|([A-Za-z_][\w.-]*))")
+_NAME = lazy(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def is_dockerfile_name(name: str) -> bool:
@@ -412,7 +414,7 @@ def key_values(instruction: Instruction, escape: str = "\\") -> list[tuple[str, 
     return out
 
 
-_WORD = re.compile(r"""(?:"(?:[^"\\`]|[\\`].)*"?|'[^']*'?|[\\`].|[^\s"'\\`])+""", re.DOTALL)
+_WORD = lazy(r"""(?:"(?:[^"\\`]|[\\`].)*"?|'[^']*'?|[\\`].|[^\s"'\\`])+""", re.DOTALL)
 
 
 def split_words(text: str, escape: str = "\\") -> list[str]:
@@ -489,8 +491,8 @@ def expand(word: str, variables: dict[str, str | None], escape: str = "\\", dept
     return "".join(out)
 
 
-_SPECIAL_BACKSLASH = re.compile(r"[$\\]")
-_SPECIAL_BACKTICK = re.compile(r"[$`]")
+_SPECIAL_BACKSLASH = lazy(r"[$\\]")
+_SPECIAL_BACKTICK = lazy(r"[$`]")
 
 
 def _closing_brace(word: str, start: int) -> int:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 
-_NEWLINE = re.compile("\n")
+from fsdl_check.regex import lazy
+
+_NEWLINE = lazy("\n")
 
 
 class LineIndex:

@@ -30,6 +30,8 @@ import shlex
 from dataclasses import dataclass
 from functools import cached_property
 
+from fsdl_check.regex import lazy
+
 #: Longest script read (real batch scripts are a few kilobytes).
 MAX_SCRIPT = 200_000
 #: Most commands of the body classified.
@@ -40,7 +42,7 @@ NOT_SCRIPT_SUFFIXES = frozenset({
     ".ini", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template", ".rej", ".orig", ".bak", ".patch", ".diff",
     ".csv", ".log", ".out", ".err", ".c", ".h", ".go", ".rs", ".js", ".ts", ".xml", ".svg", ".r", ".jl", ".lua",
 })  # fmt: skip
-_DIRECTIVE = re.compile(r"^#SBATCH(?:\s|$)")
+_DIRECTIVE = lazy(r"^#SBATCH(?:\s|$)")
 
 #: Short options and their long names (sbatch's own table, less the ones that only print or exit).
 SHORT = {
@@ -71,17 +73,17 @@ SIGNAL_NUMBERS = {
     1: "HUP", 2: "INT", 3: "QUIT", 6: "ABRT", 9: "KILL", 10: "USR1", 12: "USR2", 14: "ALRM", 15: "TERM", 18: "CONT",
     19: "STOP", 20: "TSTP", 23: "URG", 28: "WINCH", 30: "PWR",
 }  # fmt: skip
-_SIGNAL = re.compile(r"^(?:(?P<flags>[RB]{1,2}):)?(?P<sig>[A-Za-z0-9]+)(?:@(?P<time>\d+))?$")
+_SIGNAL = lazy(r"^(?:(?P<flags>[RB]{1,2}):)?(?P<sig>[A-Za-z0-9]+)(?:@(?P<time>\d+))?$")
 #: Programs that train (or start processes that train).
 TRAINERS = frozenset({"python", "python3", "torchrun", "accelerate", "deepspeed", "lightning", "horovodrun", "mpirun"})
-_PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
+_PYTHON = lazy(r"^python(?:\d+(?:\.\d+)?)?$")
 #: Wrappers that run the rest of the command line: (program, number of words they consume after their options).
 _WRAPPERS = {"exec", "nohup", "time", "stdbuf", "nice", "ionice", "numactl", "taskset", "env", "command", "xargs"}
 _RUNNERS = {("uv", "run"), ("poetry", "run"), ("pixi", "run"), ("pdm", "run"), ("hatch", "run"), ("rye", "run")}
 _CONTAINERS = {"apptainer", "singularity"}
-_TRAP = re.compile(r"^\s*trap\s+(?P<rest>.+)$")
-_REQUEUE = re.compile(r"\bscontrol\s+requeue\b")
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_TRAP = lazy(r"^\s*trap\s+(?P<rest>.+)$")
+_REQUEUE = lazy(r"\bscontrol\s+requeue\b")
+_ASSIGNMENT = lazy(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 @dataclass(frozen=True)
@@ -401,7 +403,7 @@ def _strip_comment(text: str) -> str:
     return text
 
 
-_SRUN_VARIABLE = re.compile(r"^\s*(?:export\s+|local\s+|readonly\s+)?([A-Za-z_]\w*)=\(?[\"']?(?:\S*/)?srun\b", re.M)
+_SRUN_VARIABLE = lazy(r"^\s*(?:export\s+|local\s+|readonly\s+)?([A-Za-z_]\w*)=\(?[\"']?(?:\S*/)?srun\b", re.M)
 
 
 def _launch(words: list[str], line: int, background: bool, srun_names: frozenset[str] = frozenset()) -> Launch | None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from fsdl_check.parsing.python import PythonModule, dotted_name
 from fsdl_check.parsing.yamlfile import LineDict, YamlDoc, line_of
+from fsdl_check.regex import lazy
 
 #: Sampling functions of Ray Tune's search space API (`tune.uniform`, ...) and of Hyperopt's (`hp.uniform`, ...).
 TUNE_SAMPLERS = frozenset(
@@ -76,7 +77,7 @@ BEST_OF = frozenset({"get_best_result", "get_best_trial", "get_best_config", "ge
 #: Distributions of the generated project's sweep files (`space: {model.lr: {loguniform: [1e-4, 1e-2]}}`).
 PROJECT_DISTRIBUTIONS = frozenset({"uniform", "loguniform", "randint", "choice", "quniform", "qloguniform", "grid"})
 #: Metric names that are better when higher (a study or sweep that minimizes them by default optimizes backwards).
-HIGHER_IS_BETTER = re.compile(
+HIGHER_IS_BETTER = lazy(
     r"(?:^|[^a-z])(acc|accuracy|auc|auroc|roc_auc|f1|fscore|precision|recall|map|iou|miou|dice|bleu|rouge|r2|"
     r"score|reward|return|top1|top5|psnr|ssim)(?:$|[^a-z])",
     re.IGNORECASE,

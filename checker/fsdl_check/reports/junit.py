@@ -5,16 +5,16 @@ skipped rule is skipped with its reason. CI systems that show test results (GitL
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
 from fsdl_check.engine import Report
 from fsdl_check.model import Area, Status
+from fsdl_check.regex import lazy
 from fsdl_check.reports import scanning
 from fsdl_check.reports.common import describe_counts, location, safe
 
 # Characters XML 1.0 cannot carry at all, even escaped (control characters other than tab, LF and CR).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML = lazy("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def clean(text: str) -> str:

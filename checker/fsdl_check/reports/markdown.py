@@ -4,13 +4,12 @@ findings table, and the passed and skipped rules folded away in a `<details>` bl
 
 from __future__ import annotations
 
-import re
-
 from fsdl_check.engine import Report
 from fsdl_check.model import Status
+from fsdl_check.regex import lazy
 from fsdl_check.reports.common import EXPLAIN_HINT, SUPPRESS_HINT, describe_counts, location, percent, plural, safe
 
-_SPECIAL = re.compile(r"([\\`*_\[\]|#<>~&])")
+_SPECIAL = lazy(r"([\\`*_\[\]|#<>~&])")
 #: GitHub caps a pull-request comment at 65,536 characters; past this many rows the table points to the full report.
 MAX_FINDING_ROWS = 200
 ICONS = {"error": "🔴", "warning": "🟠", "info": "🔵"}

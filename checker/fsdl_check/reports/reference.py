@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fsdl_check.model import Area, Rule, Severity, all_rules
+from fsdl_check.regex import lazy
 from fsdl_check.reports.catalogue import SUPPRESSING, facts, sections, template_file_note
 
 COMMAND = "python -m fsdl_check.reports.reference"
@@ -29,7 +30,7 @@ SEVERITY_MEANING = {
     Severity.WARNING: "the practice is missing or weakened; fix it before the project grows",
     Severity.INFO: "a good habit worth adopting; below the default failure threshold",
 }
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+_CODE_SPAN = lazy(r"(`+)(.+?)\1", re.DOTALL)
 
 
 def render(rules: Sequence[type[Rule]] | None = None) -> str:

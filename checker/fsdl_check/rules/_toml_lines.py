@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 
 from fsdl_check.parsing.tomlfile import TomlDoc
+from fsdl_check.regex import lazy
 
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_HEADER = lazy(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 
 
 def _table_name(raw: str) -> str:

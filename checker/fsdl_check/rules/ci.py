@@ -12,6 +12,7 @@ from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.tomlfile import TomlDoc
 from fsdl_check.parsing.workflow import Workflow
 from fsdl_check.parsing.yamlfile import LineDict, YamlDoc, line_of
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Repo
 
 
@@ -63,7 +64,7 @@ class WorkflowPermissions(Rule):
 
 
 #: `${{ ... }}` expressions whose value an outside contributor controls (titles, bodies, branch names, ...).
-UNTRUSTED_EXPRESSION = re.compile(
+UNTRUSTED_EXPRESSION = lazy(
     r"""\$\{\{[^}]*?\b(
         github\.head_ref
       | github\.event\.[\w.*\[\]'"-]*?\.(?:title|body|message|label|email|page_name|default_branch|head_branch)\b
@@ -71,7 +72,7 @@ UNTRUSTED_EXPRESSION = re.compile(
     )""",
     re.VERBOSE,
 )
-PR_HEAD = re.compile(r"github\.event\.pull_request\.head|github\.head_ref")
+PR_HEAD = lazy(r"github\.event\.pull_request\.head|github\.head_ref")
 
 
 class UntrustedInput(Rule):
@@ -135,8 +136,8 @@ class DependencyUpdates(Rule):
             yield self.finding(".github/dependabot.yml", None, "no Dependabot or Renovate configuration")
 
 
-LICENSE_NAMES = re.compile(r"(LICEN[CS]E|COPYING)([.-][\w.-]+)?", re.IGNORECASE)
-README_NAMES = re.compile(r"README(\.(md|rst|txt|markdown))?", re.IGNORECASE)
+LICENSE_NAMES = lazy(r"(LICEN[CS]E|COPYING)([.-][\w.-]+)?", re.IGNORECASE)
+README_NAMES = lazy(r"README(\.(md|rst|txt|markdown))?", re.IGNORECASE)
 
 
 class LicenseAndReadme(Rule):
@@ -162,11 +163,11 @@ class LicenseAndReadme(Rule):
             yield self.finding("README.md", None, "no README")
 
 
-FULL_SHA = re.compile(r"[0-9a-fA-F]{40}")
-SHORT_SHA = re.compile(r"(?=.*[a-fA-F])[0-9a-fA-F]{7,39}")
+FULL_SHA = lazy(r"[0-9a-fA-F]{40}")
+SHORT_SHA = lazy(r"(?=.*[a-fA-F])[0-9a-fA-F]{7,39}")
 #: A ref that reads as a release: `v4`, `v1.2.3`, `2.0`, `v2.0.0-rc.1`; anything else (`main`, `release/v1`,
 #: `stable`, `latest`) is taken for a branch.
-VERSION_TAG = re.compile(r"v?\d+(?:\.\d+)*(?:[-+.][0-9A-Za-z][0-9A-Za-z.+-]*)?", re.IGNORECASE)
+VERSION_TAG = lazy(r"v?\d+(?:\.\d+)*(?:[-+.][0-9A-Za-z][0-9A-Za-z.+-]*)?", re.IGNORECASE)
 #: Owners whose actions are GitHub's own and are not asked to be pinned to a commit.
 GITHUB_OWNERS = {"actions", "github"}
 ACTION_FILES = {"action.yml", "action.yaml"}

@@ -30,6 +30,7 @@ from fsdl_check.parsing.dockerfile import (
 )
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.yamlfile import YamlDoc
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Repo, RepoFile
 from fsdl_check.rules.ci import listing
 from fsdl_check.rules.ci_commands import split_shell, unwrap
@@ -52,7 +53,7 @@ HADOLINT = {
     "no tag": "DL3006", "latest": "DL3007", "recommends": "DL3015", "apt lists": "DL3009", "pip pins": "DL3013",
     "pip cache": "DL3042", "root": "DL3002", "exec form": "DL3025",
 }  # fmt: skip
-_HADOLINT_PRAGMA = re.compile(r"^hadolint\s+(global\s+)?ignore\s*=\s*([A-Za-z0-9,\s]+)", re.IGNORECASE)
+_HADOLINT_PRAGMA = lazy(r"^hadolint\s+(global\s+)?ignore\s*=\s*([A-Za-z0-9,\s]+)", re.IGNORECASE)
 
 
 class Waivers:
@@ -175,7 +176,7 @@ def _floating_fact(why: str) -> str:
 # -- DK002 --------------------------------------------------------------------------------------------------------
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash"})
 APT = frozenset({"apt-get", "apt"})
-_PIP = re.compile(r"^pip(?:[0-9.]*|\$\{?\w+\}?)$")
+_PIP = lazy(r"^pip(?:[0-9.]*|\$\{?\w+\}?)$")
 PACKAGING_TOOLS = frozenset({"pip", "setuptools", "wheel"})
 #: pip install options that take the next word as their value.
 PIP_VALUE_OPTIONS = frozenset({
@@ -189,9 +190,9 @@ PIP_VALUE_OPTIONS = frozenset({
 #: Options whose value makes every package name pinned elsewhere (a requirements, constraints or lock file).
 PIP_FILE_OPTIONS = frozenset({"-r", "--requirement", "-c", "--constraint", "--group", "--overrides"})
 APT_VALUE_OPTIONS = frozenset({"-o", "--option", "-c", "--config-file", "-t", "--target-release"})
-NO_RECOMMENDS = re.compile(r"Install-Recommends\W+(?:false|0|no)\b", re.IGNORECASE)
-PIP_CACHE = re.compile(r"/\.cache(?:/pip|/uv)?/?$")
-CACHE_REMOVAL = re.compile(
+NO_RECOMMENDS = lazy(r"Install-Recommends\W+(?:false|0|no)\b", re.IGNORECASE)
+PIP_CACHE = lazy(r"/\.cache(?:/pip|/uv)?/?$")
+CACHE_REMOVAL = lazy(
     r"rm\s+-\w*\s+[^\n;&|]*\.cache(?:/pip|/uv)?\b|pip[0-9.]*\s+cache\s+purge|uv\s+cache\s+(?:clean|prune)"
 )
 APT_LISTS = "/var/lib/apt/lists"
@@ -468,12 +469,12 @@ def _turns_off_recommends(instruction: Instruction) -> bool:
 
 # -- DK003 --------------------------------------------------------------------------------------------------------
 #: Base images that run as a non-root user unless told otherwise.
-NON_ROOT_BASES = re.compile(
+NON_ROOT_BASES = lazy(
     r"(?:^|/)(?:jupyter/|mambaorg/micromamba|bitnami/)|^(?:quay\.io/)?jupyter/|^cgr\.dev/chainguard/|nonroot",
     re.IGNORECASE,
 )
 #: A sudoers entry without a password: `app ALL=(ALL) NOPASSWD: ALL`, `%sudo ALL=(ALL:ALL) NOPASSWD:ALL`.
-SUDOERS_NOPASSWD = re.compile(r"(?P<who>%?[\w.$-]+)\s+ALL\s*=\s*(?:\([^)]*\)\s*)?NOPASSWD\s*:")
+SUDOERS_NOPASSWD = lazy(r"(?P<who>%?[\w.$-]+)\s+ALL\s*=\s*(?:\([^)]*\)\s*)?NOPASSWD\s*:")
 
 
 def effective_user(dockerfile: Dockerfile, stage: Stage) -> tuple[Instruction | None, str | None]:
@@ -797,7 +798,7 @@ class NoSecretsInImage(Rule):
 
 # -- DK007 --------------------------------------------------------------------------------------------------------
 #: Apptainer/Singularity definition files, the container format of most HPC clusters.
-APPTAINER = re.compile(r"^\s*Bootstrap\s*:", re.IGNORECASE | re.MULTILINE)
+APPTAINER = lazy(r"^\s*Bootstrap\s*:", re.IGNORECASE | re.MULTILINE)
 
 
 def apptainer_definitions(files: list[RepoFile], repo: Repo) -> list[str]:

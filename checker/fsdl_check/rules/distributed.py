@@ -16,6 +16,7 @@ from typing import Any
 from fsdl_check.kind import import_closure, is_auxiliary
 from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.python import Call, PythonModule, dotted_name
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Repo
 
 CLI = "src/<package>/cli.py"
@@ -41,17 +42,17 @@ def literal(node: ast.AST | None) -> Any:
 
 
 # -- DT001 --------------------------------------------------------------------------------------------------------
-CUDA = re.compile(r"^cuda(?::\d+)?$")
+CUDA = lazy(r"^cuda(?::\d+)?$")
 DEVICE_KEYWORDS = ("device", "map_location")
 #: A check for a GPU anywhere in the module (`torch.cuda.is_available()`, `device_count()`, `mps.is_available()`).
-AVAILABILITY = re.compile(r"\b(?:is_available|device_count)\s*\(")
+AVAILABILITY = lazy(r"\b(?:is_available|device_count)\s*\(")
 #: Libraries that exist only for GPUs: a module importing one is GPU code by design.
 GPU_ONLY_IMPORTS = (
     "triton", "apex", "cupy", "pycuda", "tensorrt", "torch.utils.cpp_extension", "flash_attn", "transformer_engine",
     "numba.cuda",
 )  # fmt: skip
 #: A file named for the GPU (`train_gpu.py`, `cuda_kernels.py`, `gpu/`) is GPU-only by its own account.
-GPU_NAME = re.compile(r"(?:^|[_./-])(?:cuda|gpu|gpus|nccl|triton)(?:[_./-]|$)", re.IGNORECASE)
+GPU_NAME = lazy(r"(?:^|[_./-])(?:cuda|gpu|gpus|nccl|triton)(?:[_./-]|$)", re.IGNORECASE)
 
 
 def is_cuda(node: ast.AST | None) -> bool:
@@ -163,7 +164,7 @@ INIT_CALLS = ("init_process_group", "init_distributed", "init_rpc")
 #: a fixed port is a reasonable default and does not tie the code to one machine or one process count.
 RANK_VARIABLES = frozenset({"RANK", "WORLD_SIZE", "LOCAL_RANK", "NODE_RANK", "LOCAL_WORLD_SIZE", "GROUP_RANK"})
 ADDRESS_VARIABLE = "MASTER_ADDR"
-TCP = re.compile(r"^tcp://\[?([^\]/:]+)\]?(?::\d+)?/?$")
+TCP = lazy(r"^tcp://\[?([^\]/:]+)\]?(?::\d+)?/?$")
 #: Calls that start the processes of a group on this machine: the script itself decides how many there are.
 SPAWNS = ("spawn", "start_processes", "Process")
 MULTIPROCESSING = ("multiprocessing", "mp")
@@ -220,7 +221,7 @@ ENVIRON_CALLS = ("environ.setdefault", "environ.update")
 #: byte-level test that spares re-parsing every module that only reads the environment. Not the variables' names:
 #: a literal may spell them "RA" "NK" or "R\x41NK". The key (no `=` or `[` in it: a literal) is bounded, so that
 #: the search stays linear.
-ENVIRON_ITEM_WRITE = re.compile(r"environ[\s\\)]*\[[^=[]{0,200}?\]\s*=(?!=)")
+ENVIRON_ITEM_WRITE = lazy(r"environ[\s\\)]*\[[^=[]{0,200}?\]\s*=(?!=)")
 
 
 def writes_environment(module: PythonModule) -> bool:
@@ -319,7 +320,7 @@ FSDP = ("FullyShardedDataParallel", "fully_shard")
 LOADERS = ("DataLoader", "StatefulDataLoader")
 #: Signs that the data is sharded some other way than by a sampler: iterable datasets, Hugging Face's
 #: `split_dataset_by_node`, WebDataset, a sampler of the project's own.
-OTHER_SHARDING = re.compile(r"IterableDataset|split_dataset_by_node|webdataset|\bwds\.|shard", re.IGNORECASE)
+OTHER_SHARDING = lazy(r"IterableDataset|split_dataset_by_node|webdataset|\bwds\.|shard", re.IGNORECASE)
 
 
 def ddp_calls(module: PythonModule) -> list[Call]:
@@ -410,11 +411,9 @@ class DistributedSamplerWithEpoch(Rule):
 
 # -- DT004 --------------------------------------------------------------------------------------------------------
 #: Calls that write a checkpoint or a tracker record, by dotted name (`torch.save` under any alias of torch).
-TRACKER_WRITES = re.compile(
-    r"^(?:wandb\.(?:init|log|save|log_artifact|log_model)|mlflow\.(?:log_\w+|start_run|set_tags?))$"
-)
+TRACKER_WRITES = lazy(r"^(?:wandb\.(?:init|log|save|log_artifact|log_model)|mlflow\.(?:log_\w+|start_run|set_tags?))$")
 #: What a rank-zero check looks like, in the condition or in the name of a function or decorator around the write.
-RANK_ZERO = re.compile(
+RANK_ZERO = lazy(
     r"rank|master|main_process|is_main|is_primary|primary_process|is_chief|leader|zero|\bgpu\b|gpu_id|device_id",
     re.IGNORECASE,
 )

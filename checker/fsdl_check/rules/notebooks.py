@@ -12,6 +12,7 @@ from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.notebook import Notebook
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.tomlfile import TomlDoc
+from fsdl_check.regex import lazy
 from fsdl_check.repo import PreCommitHook, Repo, RepoFile
 from fsdl_check.rules.ci_commands import Command, ci_commands, project_commands
 
@@ -20,8 +21,8 @@ NOTEBOOK_IMPORTERS = ("import_ipynb", "nbimport", "nbimporter", "ipynb")
 #: Notebooks here are documentation; executing them in CI tests the docs, it does not train anything.
 _DOC_DIRS = {"docs", "doc", "examples", "example", "tutorials", "tutorial"}
 STRIP_HOOKS = {"nbstripout", "nb-clean", "jupyter-notebook-cleanup", "nbdev_clean", "nbdev-clean"}
-_STRIP_COMMAND = re.compile(r"nbstripout|nb-clean|nbdev_clean|--clear-output|ClearOutputPreprocessor")
-_OUTPUTS = re.compile(r'"outputs"\s*:\s*\[\s*(?!\])')
+_STRIP_COMMAND = lazy(r"nbstripout|nb-clean|nbdev_clean|--clear-output|ClearOutputPreprocessor")
+_OUTPUTS = lazy(r'"outputs"\s*:\s*\[\s*(?!\])')
 
 
 def _package_names(pyproject: TomlDoc | None) -> tuple[set[str], set[str]]:

@@ -15,10 +15,11 @@ from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.requirements import RequirementsFile
 from fsdl_check.parsing.tomlfile import TomlDoc
 from fsdl_check.parsing.yamlfile import LineDict, YamlDoc, line_of
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Repo
 from fsdl_check.rules._toml_lines import header_line, item_line, key_line
 
-_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$", re.DOTALL)
+_NAME = lazy(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$", re.DOTALL)
 
 LOCK_FILES = (
     "uv.lock", "poetry.lock", "pdm.lock", "pylock.toml", "pylock.*.toml", "Pipfile.lock", "conda-lock.yml",
@@ -31,13 +32,13 @@ DEV_TOOLS = {
     "nox", "pyright", "basedpyright", "bandit", "codespell", "nbqa", "pytest-cov", "pytest-xdist", "pytest-mock",
     "autopep8", "yapf", "pydocstyle", "pycodestyle", "pyflakes", "ty",
 }  # fmt: skip
-_DEV_GROUP = re.compile(r"dev|test|lint|check|\bci\b|qa|typ|style|format|tox|nox", re.IGNORECASE)
-_DEV_REQUIREMENTS = re.compile(
+_DEV_GROUP = lazy(r"dev|test|lint|check|\bci\b|qa|typ|style|format|tox|nox", re.IGNORECASE)
+_DEV_REQUIREMENTS = lazy(
     r"(^|/)(requirements[-_.]?[^/]*(dev|test|lint|ci|check|typing|qa)[^/]*|(dev|test|tests|testing|lint|ci)[-_]requirements"
     r"|requirements/[^/]*(dev|test|lint|ci|check|typing|qa)[^/]*)\.(txt|in)$",
     re.IGNORECASE,
 )
-_RUNTIME_REQUIREMENTS = re.compile(
+_RUNTIME_REQUIREMENTS = lazy(
     r"^(requirements\.(txt|in)|requirements/(base|main|prod|production|runtime|common|core|requirements)\.(txt|in))$"
 )
 
@@ -68,7 +69,7 @@ def normalize_spec(spec: str) -> str:
     return f"[{extras}]{versions};{marker}"
 
 
-_PADDED_CLAUSE = re.compile(r"(==|!=|<=|>=|<|>)(?!=)([^*]+)")
+_PADDED_CLAUSE = lazy(r"(==|!=|<=|>=|<|>)(?!=)([^*]+)")
 
 
 def _canonical_clause(clause: str) -> str:
@@ -363,7 +364,7 @@ _READMES = ("README.md", "README.rst", "README.txt", "README")
 #: Dependency declarations PK002 does not compare, but which mean the README is not the only list.
 _OTHER_DECLARATIONS = ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml", "Pipfile")
 _INSTALLERS = {"pip", "setuptools", "wheel", "uv"}  # `pip install -U pip` names no dependency
-_PIP_INSTALL = re.compile(r"(?:^|[\s`$>])(?:python3?\s+-m\s+)?(?:uv\s+)?pip3?\s+install\s+([^`#;&|]+)")
+_PIP_INSTALL = lazy(r"(?:^|[\s`$>])(?:python3?\s+-m\s+)?(?:uv\s+)?pip3?\s+install\s+([^`#;&|]+)")
 
 
 def _readme_install_names(line: str) -> list[str]:
@@ -492,7 +493,7 @@ class DevDependenciesSeparate(Rule):
 
 
 # -- PK005 -------------------------------------------------------------------------------------------------------------
-_CLAUSE = re.compile(r"^\s*(~=|===|==|!=|<=|>=|<|>)\s*([0-9][0-9A-Za-z.*+!-]*)\s*$")
+_CLAUSE = lazy(r"^\s*(~=|===|==|!=|<=|>=|<|>)\s*([0-9][0-9A-Za-z.*+!-]*)\s*$")
 
 
 class RequiresPython(Rule):
@@ -550,13 +551,13 @@ _REQUIREMENT_FILES = (
 # or a relative path that leaves the repository.
 _LOCAL = r"(?:file:(?://)?[^\s\"',}]*|/[^\s\"',}]*|~[^\s\"',}]*|[A-Za-z]:[\\/][^\s\"',}]*|\.\.[\\/][^\s\"',}]*)"
 # In lock files: `registry = "/opt/wheels"`, `path = "../x.whl"`, `"url": "file:///..."`, `url: file:///...`.
-_LOCK_SOURCE = re.compile(
+_LOCK_SOURCE = lazy(
     r"""(?:^|[\s{,])["']?(registry|path|directory|editable|url|file|find-links|index-url)["']?\s*[=:]\s*["']?("""
     + _LOCAL
     + ")"
 )
 # In requirements files: options that take a location, `name @ <url>`, or a bare path to an archive or folder.
-_REQUIREMENT_SOURCE = re.compile(
+_REQUIREMENT_SOURCE = lazy(
     r"^\s*(?:(?:-e|--editable|-f|--find-links|-i|--index-url|--extra-index-url|-c|--constraint|-r|--requirement)"
     r"(?:\s+|=)|[A-Za-z0-9][A-Za-z0-9._\[\], -]*@\s*|)(" + _LOCAL + ")"
 )
@@ -617,7 +618,7 @@ class ShareableLock(Rule):
 # -- PK006 -------------------------------------------------------------------------------------------------------------
 CONDA_FILES = ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml")
 _CUDA_PACKAGES = {"cudatoolkit", "pytorch-cuda", "cuda-version", "cuda", "cuda-toolkit", "cuda-runtime", "cpuonly"}
-_CONDA_SPEC = re.compile(r"^\s*(?:[\w.-]+::)?([A-Za-z0-9_.-]+)\s*(.*)$")
+_CONDA_SPEC = lazy(r"^\s*(?:[\w.-]+::)?([A-Za-z0-9_.-]+)\s*(.*)$")
 
 
 def _conda_entries(dependencies: list[Any]) -> Iterator[tuple[str, str, int, bool]]:

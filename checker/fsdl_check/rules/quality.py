@@ -10,6 +10,7 @@ from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.tomlfile import TomlDoc
 from fsdl_check.parsing.yamlfile import LineDict, YamlDoc
+from fsdl_check.regex import lazy
 from fsdl_check.repo import PreCommitHook, Repo
 from fsdl_check.rules._toml_lines import first_tool_line
 from fsdl_check.rules.ci_commands import Command, ci_commands, project_commands
@@ -30,7 +31,7 @@ CI_ACTIONS = (
     "sunnysid3up/python-linter", "davidslusser/actions_python_ci", "wemake-services/wemake-python-styleguide",
 )  # fmt: skip
 #: Make/just/tox/nox targets that, when their recipe cannot be read, are taken at their word.
-_LINT_TARGET = re.compile(r"lint|check|typ|mypy|pre-?commit|style|static|quality|\bqa\b", re.IGNORECASE)
+_LINT_TARGET = lazy(r"lint|check|typ|mypy|pre-?commit|style|static|quality|\bqa\b", re.IGNORECASE)
 
 
 def _is_linter(command: Command) -> bool:
@@ -225,7 +226,7 @@ class QualityChecksInCI(Rule):
         yield self.finding(workflows[0].path, None, "no CI step runs a linter, type checker or pre-commit")
 
 
-_JINJA = re.compile(r"\{\{\s[^{}\n]*\s\}\}|\{%-?\s[^\n]*?%\}")
+_JINJA = lazy(r"\{\{\s[^{}\n]*\s\}\}|\{%-?\s[^\n]*?%\}")
 
 
 def _templated(module: PythonModule) -> bool:

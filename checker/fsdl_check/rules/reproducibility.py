@@ -12,6 +12,7 @@ from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.lines import LineIndex
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.yamlfile import YamlDoc
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Repo, RepoFile
 from fsdl_check.rules.vcs import LOCK_FILES
 
@@ -19,7 +20,7 @@ from fsdl_check.rules.vcs import LOCK_FILES
 SEED_CALLS = frozenset(
     {"seed_everything", "manual_seed", "manual_seed_all", "set_seed", "set_random_seed", "PRNGKey", "seed_all"}
 )
-UNSEEDED_RNG = re.compile(r"default_rng\(\s*(?:seed\s*=\s*)?None\s*\)")
+UNSEEDED_RNG = lazy(r"default_rng\(\s*(?:seed\s*=\s*)?None\s*\)")
 CONFIG_SEED_KEYS = ("seed_everything", "seed")
 HF_TRAINERS = ("transformers", "trl", "setfit")
 
@@ -198,7 +199,7 @@ class HyperparametersInConfig(Rule):
 # -- RP003 --------------------------------------------------------------------------------------------------------
 #: A home directory on a developer's machine. `/root/` is not matched: it is the home of the container user that
 #: images and CI run as, the same on every machine.
-USER_PATH = re.compile(
+USER_PATH = lazy(
     r"""(?<![\w.$~/:-])
     (?:/home/(?P<home>[A-Za-z0-9._-]+)
       |/Users/(?P<mac>[A-Za-z0-9._-]+)
@@ -215,7 +216,7 @@ CODE_SUFFIXES = frozenset(
     {".py", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".json", ".sh", ".bash", ".zsh", ".mk", ".dockerfile"}
 )
 CODE_NAMES = frozenset({"Makefile", "GNUmakefile", "makefile", "Dockerfile", "Containerfile"})
-DOCKER_USER = re.compile(r"^\s*USER\s+([A-Za-z_][\w-]*)|(?:useradd|adduser)\b[^\n]*", re.MULTILINE)
+DOCKER_USER = lazy(r"^\s*USER\s+([A-Za-z_][\w-]*)|(?:useradd|adduser)\b[^\n]*", re.MULTILINE)
 
 
 def is_code_or_config(file: RepoFile) -> bool:
@@ -244,7 +245,7 @@ def image_users(dockerfile_text: str) -> set[str]:
     return users
 
 
-DEVCONTAINER_USER = re.compile(r'"(?:remoteUser|containerUser)"\s*:\s*"([A-Za-z_][\w-]*)"')
+DEVCONTAINER_USER = lazy(r'"(?:remoteUser|containerUser)"\s*:\s*"([A-Za-z_][\w-]*)"')
 
 
 def container_users(repo: Repo) -> set[str]:

@@ -23,15 +23,16 @@ from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.sbatch import Launch, SbatchScript
 from fsdl_check.parsing.yamlfile import LineDict
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Repo
 
 SBATCH = "launch/slurm/train.sbatch"
 #: Partition names that say the nodes have GPUs.
-GPU_PARTITION = re.compile(r"gpu|cuda|a100|h100|h200|v100|a40|l40|rtx|tesla", re.IGNORECASE)
+GPU_PARTITION = lazy(r"gpu|cuda|a100|h100|h200|v100|a40|l40|rtx|tesla", re.IGNORECASE)
 #: Log-file patterns that make the name unique per job (`%j` job id, `%J` job.step, `%A` array master job id).
 JOB_ID_PATTERNS = ("%j", "%J", "%A")
 #: Values of `trainer.devices` that follow the allocation by construction.
-FOLLOWS_SLURM = re.compile(r"\$\{?SLURM_(?:NTASKS_PER_NODE|GPUS_ON_NODE|GPUS_PER_NODE|TASKS_PER_NODE)\b")
+FOLLOWS_SLURM = lazy(r"\$\{?SLURM_(?:NTASKS_PER_NODE|GPUS_ON_NODE|GPUS_PER_NODE|TASKS_PER_NODE)\b")
 #: Launchers that start the per-device processes themselves (one task per node starts them all).
 SPAWNING = frozenset({"torchrun", "accelerate", "deepspeed", "horovodrun", "mpirun"})
 

@@ -20,17 +20,18 @@ from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.lines import LineIndex
 from fsdl_check.parsing.python import PythonModule
 from fsdl_check.parsing.yamlfile import LineDict, parse_yaml
+from fsdl_check.regex import lazy
 from fsdl_check.repo import PreCommitHook, Repo, RepoFile
 from fsdl_check.rules.vcs import BINARY_SUFFIXES
 
 COPIER_ANSWERS = ".copier-answers.yml"
 #: Copier's default answers file and the names templates give it with `_answers_file` (at the project's root).
-COPIER_ANSWERS_NAME = re.compile(r"\.copier-answers(?:[.-][\w.-]+)?\.ya?ml")
+COPIER_ANSWERS_NAME = lazy(r"\.copier-answers(?:[.-][\w.-]+)?\.ya?ml")
 CRUFT_ANSWERS = ".cruft.json"
 COOKIECUTTER_ANSWERS = ".cookiecutter.json"
 #: A template source that is no local path: a URL, an SSH remote, or Copier's and cookiecutter's abbreviations.
-REMOTE_SOURCE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|git\+|gh:|gl:|bb:)", re.IGNORECASE)
-WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]|^\\\\")
+REMOTE_SOURCE = lazy(r"^(?:[a-z][a-z0-9+.-]*://|git@|git\+|gh:|gl:|bb:)", re.IGNORECASE)
+WINDOWS_ABSOLUTE = lazy(r"^[A-Za-z]:[\\/]|^\\\\")
 
 
 @dataclass(frozen=True)  # mutation: equivalent (nothing assigns to an Answers)
@@ -196,7 +197,7 @@ def _update_command(tool: str) -> str:
 #: Conflict markers as git and Copier write them, at the start of a line (seven characters, then a space or the end
 #: of the line): `<<<<<<< HEAD`, `<<<<<<< before updating`, `|||||||` (diff3's base), `=======`, `>>>>>>> after
 #: updating`. The separator alone is a Markdown or reST heading underline, so only an opener starts a conflict.
-MARKER = re.compile(r"^(?P<kind><{7}|\|{7}|={7}|>{7})(?: [^\n]*)?\r?$", re.MULTILINE)
+MARKER = lazy(r"^(?P<kind><{7}|\|{7}|={7}|>{7})(?: [^\n]*)?\r?$", re.MULTILINE)
 
 
 def conflicts(text: str) -> list[tuple[int, int]]:
@@ -216,7 +217,7 @@ def conflicts(text: str) -> list[tuple[int, int]]:
     return found
 
 
-FENCE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})", re.MULTILINE)
+FENCE = lazy(r"^ {0,3}(?:`{3,}|~{3,})", re.MULTILINE)
 
 
 def fenced_blocks(text: str) -> list[tuple[int, int]]:
@@ -287,7 +288,7 @@ class NoConflictLeftovers(Rule):
 
 
 #: `git describe` answers Copier records: `v0.1.0`, `v0.1.0-12-gabc1234`, optionally `-dirty`.
-DESCRIBED = re.compile(r"v?(?P<version>\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?)(?:-(?P<ahead>\d+)-g[0-9a-f]{4,40})?(?:-dirty)?")
+DESCRIBED = lazy(r"v?(?P<version>\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?)(?:-(?P<ahead>\d+)-g[0-9a-f]{4,40})?(?:-dirty)?")
 
 
 def template_version(commit: str) -> Version | None:

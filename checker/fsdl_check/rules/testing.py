@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.tomlfile import TomlDoc
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Repo, RepoFile
 from fsdl_check.rules._toml_lines import first_tool_line
 from fsdl_check.rules.ci_commands import Command, ci_commands, project_commands
@@ -15,7 +16,7 @@ from fsdl_check.rules.ci_commands import Command, ci_commands, project_commands
 TEST_DIRS = ("tests", "test")
 TEST_RUNNERS = {"pytest", "py.test", "unittest", "nose2", "nosetests"}
 #: In a test: Lightning's brief-run flags, a step cap, or training for one or two epochs (`num_epochs=2`).
-_SMOKE = re.compile(
+_SMOKE = lazy(
     r"\b(fast_dev_run|overfit_batches|limit_train_batches|max_steps|max_train_steps|max_iters?|max[_-]epoch|max[_-]update)\b"
     r"|\b(?:max_epochs|num_epochs|n_epochs|num_train_epochs|epochs)\s*[=:]\s*[12]\b"
     # a step budget set in a test's config: `config.training.steps = 20` (torchtitan), `train_steps: 10`
@@ -23,10 +24,10 @@ _SMOKE = re.compile(
 )
 _SMOKE_SUFFIXES = (".py", ".yaml", ".yml", ".toml", ".json", ".cfg")
 #: A `#` comment (full-line or trailing): `# TODO: add a fast_dev_run test` is a wish, not a test.
-_COMMENT = re.compile(r"(?:^|(?<=\s))#[^\n]*", re.MULTILINE)
+_COMMENT = lazy(r"(?:^|(?<=\s))#[^\n]*", re.MULTILINE)
 #: A command line that trains briefly: `python train.py --max_epochs 1`, `--trainer.fast_dev_run`,
 #: `trainer.fast_dev_run=true` (Hydra), `--max_iters=20`, `--epochs 1`.
-_SMOKE_RUN = re.compile(
+_SMOKE_RUN = lazy(
     r"(?:^|[\s.=-])(?:fast_dev_run|overfit_batches|limit_train_batches|max_steps|max_iters)\b"
     r"|(?:^|[\s.-])(?:max[_-]epochs|n(?:um)?[_-]epochs|epochs)(?:=|\s+)1\b"
     r"|(?:^|[\s-])(?:training|train)[._-]steps(?:=|\s+)\d{1,3}\b"  # `--training.steps 10`

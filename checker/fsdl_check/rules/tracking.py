@@ -16,6 +16,7 @@ from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.lines import LineIndex
 from fsdl_check.parsing.python import Call, PythonModule, dotted_name
 from fsdl_check.parsing.yamlfile import YamlDoc
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Repo
 from fsdl_check.rules.vcs import is_credential_file, looks_like_placeholder, mask, mentions_tracker_sdk
 
@@ -392,17 +393,17 @@ class TrackerOutputIgnored(Rule):
 #: Credential variables assigned a literal, in any syntax: `X=v` (shell, .env), `X: v` (YAML), `"X": "v"` (JSON),
 #: `os.environ["X"] = "v"`, `os.environ.setdefault("X", "v")`, `os.getenv("X", "v")`.
 CREDENTIAL_VARIABLES = ("WANDB_API_KEY", "MLFLOW_TRACKING_", "COMET_API_KEY", "NEPTUNE_API_TOKEN")
-CREDENTIAL_ASSIGNMENT = re.compile(
+CREDENTIAL_ASSIGNMENT = lazy(
     r"""\b(?P<name>WANDB_API_KEY|MLFLOW_TRACKING_(?:PASSWORD|TOKEN|USERNAME)|COMET_API_KEY|NEPTUNE_API_TOKEN)\b
     \\?["']?\s*\]?\s*(?P<separator>=(?!=)|:|,)[ \t]*(?P<quote>\\?["'])?(?P<value>[^\s"'\\,;)\]}#]+)""",
     re.VERBOSE,
 )
 #: The call in front of `NAME, value` that makes the value a default: `os.getenv(`, `os.environ.setdefault(`.
-DEFAULT_CALL = re.compile(r"""(?:getenv|setdefault|\.get)\(\s*\\?["']$""")
-WANDB_LOGIN_KEY = re.compile(r"""wandb\.login\([^)\n]*?\bkey\s*=\s*\\?["'](?P<value>[^"'\\\s]+)""")
-SDK_API_KEY = re.compile(r"""\bapi_(?:key|token)\s*=\s*\\?["'](?P<value>[^"'\\\s]{8,})""")
-URI_CREDENTIALS = re.compile(r"""://(?P<user>[^\s:/@"'${}<>]+):(?P<value>[^\s@/"'<>]+)@""")
-TRACKING_CONTEXT = re.compile(r"tracking[_-]?uri|backend[_-]store[_-]uri|registry[_-]?uri|mlflow|wandb", re.IGNORECASE)
+DEFAULT_CALL = lazy(r"""(?:getenv|setdefault|\.get)\(\s*\\?["']$""")
+WANDB_LOGIN_KEY = lazy(r"""wandb\.login\([^)\n]*?\bkey\s*=\s*\\?["'](?P<value>[^"'\\\s]+)""")
+SDK_API_KEY = lazy(r"""\bapi_(?:key|token)\s*=\s*\\?["'](?P<value>[^"'\\\s]{8,})""")
+URI_CREDENTIALS = lazy(r"""://(?P<user>[^\s:/@"'${}<>]+):(?P<value>[^\s@/"'<>]+)@""")
+TRACKING_CONTEXT = lazy(r"tracking[_-]?uri|backend[_-]store[_-]uri|registry[_-]?uri|mlflow|wandb", re.IGNORECASE)
 CREDENTIAL_SCAN_SUFFIXES = frozenset(
     {".py", ".ipynb", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".json", ".sh", ".bash", ".zsh", ".env", ".txt"}
 )

@@ -19,6 +19,7 @@ from fsdl_check.model import Finding, Rule, Severity
 from fsdl_check.parsing.dockerfile import Dockerfile, Instruction, is_dockerfile_name, key_values
 from fsdl_check.parsing.lines import LineIndex
 from fsdl_check.parsing.yamlfile import parse_yaml
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Repo, RepoFile, gitignore_spec, valid_pattern
 
 if TYPE_CHECKING:  # mutation: equivalent (the import serves annotations only)
@@ -87,12 +88,12 @@ def mask(value: str) -> str:
 
 #: Parts of a variable name that say it holds a credential (`HF_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `DB_PASSWORD`), as
 #: whole `_`-separated parts: `TOKENIZERS_PARALLELISM` and `MAX_TOKENS` are not credentials.
-SECRET_VARIABLE = re.compile(
+SECRET_VARIABLE = lazy(
     r"(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|APIKEY|API_KEY|ACCESS_KEY|PRIVATE_KEY|AUTH_KEY|CREDENTIALS?)"
     r"(?:_|$)"
 )
 #: Endings of names that describe a secret rather than hold one (`HF_TOKEN_PATH=/run/secrets/hf`, `SECRET_NAME`).
-SECRET_METADATA = re.compile(
+SECRET_METADATA = lazy(
     r"_(?:FILE|PATH|DIR|URL|URI|NAME|ENABLED|LENGTH|LEN|SIZE|LIMIT|TYPE|MODE|HEADER|ENV|VAR|VARIABLE|SOURCE|REF)$"
 )
 NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "none", "null", "nil", "empty", "unset"})
@@ -273,7 +274,7 @@ TOOL_MODULES = {
     "lightning": ("lightning", "pytorch_lightning"),
     "hydra": ("hydra",),
 }
-TOOL_IMPORT = re.compile(r"^([ \t]*)(?:import|from)[ \t]+(mlflow|wandb|lightning|pytorch_lightning|hydra)\b", re.M)
+TOOL_IMPORT = lazy(r"^([ \t]*)(?:import|from)[ \t]+(mlflow|wandb|lightning|pytorch_lightning|hydra)\b", re.M)
 
 
 def optional_import(lines: list[str], number: int, indent: int) -> bool:
@@ -438,24 +439,24 @@ class TokenPattern:
 
 # Each regex starts with a literal, so the scan skips ahead quickly; word boundaries are checked on the match.
 TOKEN_PATTERNS = (
-    TokenPattern("Hugging Face token", ("hf_",), re.compile(r"hf_[A-Za-z0-9]{30,}(?![A-Za-z0-9])")),
-    TokenPattern("AWS access key", ("AKIA", "ASIA"), re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])")),
+    TokenPattern("Hugging Face token", ("hf_",), lazy(r"hf_[A-Za-z0-9]{30,}(?![A-Za-z0-9])")),
+    TokenPattern("AWS access key", ("AKIA", "ASIA"), lazy(r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])")),
     TokenPattern(
         "AWS secret key",
         ("aws_secret",),
-        re.compile(r"""(?i:aws_secret_(?:access_)?key)["']?\s*[:=]\s*["']?(?P<value>[A-Za-z0-9/+]{40})(?![\w/+])"""),
+        lazy(r"""(?i:aws_secret_(?:access_)?key)["']?\s*[:=]\s*["']?(?P<value>[A-Za-z0-9/+]{40})(?![\w/+])"""),
         lowercase_triggers=True,
     ),
     TokenPattern(
         "GitHub token",
         ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-        re.compile(r"gh[pousr]_[A-Za-z0-9]{36,}(?!\w)|github_pat_\w{40,}"),
+        lazy(r"gh[pousr]_[A-Za-z0-9]{36,}(?!\w)|github_pat_\w{40,}"),
     ),
     TokenPattern(
         "private key block",
         ("PRIVATE KEY",),
         # the marker, optional PEM headers, then key material (also inside JSON strings, with `\n` escapes)
-        re.compile(
+        lazy(
             # possessive: a header's value ends only at a line end, so no split of `a: a: a: ...` is ever retried
             r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:\s|\\n|\\r)*+"
             r"(?:[A-Za-z-]++:[^\n\\]*+(?:\s|\\n|\\r)++)*+[A-Za-z0-9+/=]{32,}"
@@ -464,13 +465,13 @@ TOKEN_PATTERNS = (
     TokenPattern(
         "Slack token",
         ("xox", "hooks.slack.com"),
-        re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,}|https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/\w{16,}"),
+        lazy(r"xox[abposr]-[A-Za-z0-9-]{10,}|https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/\w{16,}"),
     ),
 )
 #: A quoted literal of 20+ token characters after `=` or `:`; the name before it is checked separately.
-QUOTED_VALUE = re.compile(r"""[:=][ \t]*\\?["'](?P<value>[A-Za-z0-9_\-+/=.]{20,})\\?["']""")
+QUOTED_VALUE = lazy(r"""[:=][ \t]*\\?["'](?P<value>[A-Za-z0-9_\-+/=.]{20,})\\?["']""")
 #: The name in front of QUOTED_VALUE, ending the text before it: `client_secret`, `API_KEY`, `"access-token"`.
-SECRET_NAME = re.compile(
+SECRET_NAME = lazy(
     r"""(?P<name>[A-Za-z0-9_-]*?(?<![A-Za-z0-9])(?i:api[_-]?key|apikey|secret(?:[_-]?key)?|token))\\?["']?[ \t]*$"""
 )
 GENERIC_TRIGGERS = ("key", "secret", "token")

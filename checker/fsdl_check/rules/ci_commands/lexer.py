@@ -10,7 +10,9 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+from fsdl_check.regex import lazy
+
+_ASSIGN = lazy(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _OPERATOR_CHARS = frozenset("();<>|&")
 _REDIRECTS = {">", ">>", "<", ">&", "&>", "&>>", "<<", "<<<", ">|"}
 _SHELL_WORDS = {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "time", "exec"}
@@ -29,10 +31,10 @@ VALUE_OPTIONS = {
 COVERAGE_VALUE_OPTIONS = {
     "--source", "--rcfile", "--omit", "--include", "--data-file", "--concurrency", "--context", "--debug",
 }  # fmt: skip
-_PYTHON = re.compile(r"^(python[0-9.]*|py|pypy[0-9.]*|\{env_?python\}|\$[({]?PYTHON\w*[)}]?)$", re.IGNORECASE)
-_GITHUB_WORKSPACE = re.compile(r"\$\{\{\s*github\.workspace\s*\}\}/?|\$\{?(GITHUB_WORKSPACE|CI_PROJECT_DIR)\}?/")
-_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
-_COMMENT = re.compile(r"(?:^|(?<=\s))#.*$")
+_PYTHON = lazy(r"^(python[0-9.]*|py|pypy[0-9.]*|\{env_?python\}|\$[({]?PYTHON\w*[)}]?)$", re.IGNORECASE)
+_GITHUB_WORKSPACE = lazy(r"\$\{\{\s*github\.workspace\s*\}\}/?|\$\{?(GITHUB_WORKSPACE|CI_PROJECT_DIR)\}?/")
+_EXPRESSION = lazy(r"\$\{\{.*?\}\}")
+_COMMENT = lazy(r"(?:^|(?<=\s))#.*$")
 SHELLS = {"bash", "sh", "zsh", "dash", "source", "."}
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from fsdl_check.parsing.workflow import Workflow
 from fsdl_check.parsing.yamlfile import line_of
+from fsdl_check.regex import lazy
 from fsdl_check.repo import Repo
 from fsdl_check.rules.ci_commands.lexer import (
     SHELLS,
@@ -29,7 +30,7 @@ MAX_DEPTH = 6
 MAX_COMMANDS = 1000
 MAX_TOTAL_COMMANDS = 20_000
 #: `with:` inputs of third-party actions that hold shell text (`run:`, `command:`, `pytest_command:`, `script:`).
-_COMMAND_INPUT = re.compile(r"(?:^|[_-])(?:run|command|commands|script|cmd)$", re.IGNORECASE)
+_COMMAND_INPUT = lazy(r"(?:^|[_-])(?:run|command|commands|script|cmd)$", re.IGNORECASE)
 
 
 class _Resolver:
@@ -358,7 +359,7 @@ def workflow_commands(repo: Repo, workflow: Workflow) -> list[Command]:
     return cached
 
 
-_MATRIX_REFERENCE = re.compile(r"\$\{\{\s*matrix\.([\w.-]+)\s*\}\}")
+_MATRIX_REFERENCE = lazy(r"\$\{\{\s*matrix\.([\w.-]+)\s*\}\}")
 
 
 def _matrix_commands(job: Any, run: str) -> list[str]:

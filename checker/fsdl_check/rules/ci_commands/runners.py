@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fsdl_check.parsing.python import dotted_name
+from fsdl_check.regex import lazy
 
 if TYPE_CHECKING:
     from fsdl_check.repo import Repo
@@ -45,10 +46,10 @@ class Recipes:
         return self.variables.get(name, original)
 
 
-_MAKE_ASSIGNMENT = re.compile(r"^(?:export\s+|override\s+)?([A-Za-z_.][\w.-]*)\s*(?::{1,3}=|\?=|\+=|!=|=)\s*(.*)$")
+_MAKE_ASSIGNMENT = lazy(r"^(?:export\s+|override\s+)?([A-Za-z_.][\w.-]*)\s*(?::{1,3}=|\?=|\+=|!=|=)\s*(.*)$")
 #: Targets up to the first `:` (callers split them on whitespace); possessive, so a long line without a colon is
 #: rejected in one pass instead of retrying every split of its spaces between the targets and the `:`.
-_MAKE_RULE = re.compile(r"^([^\s:=#][^:=#]*+)::?(?!=)\s*(.*)$")
+_MAKE_RULE = lazy(r"^([^\s:=#][^:=#]*+)::?(?!=)\s*(.*)$")
 _MAKE_CONDITIONALS = ("ifeq", "ifneq", "ifdef", "ifndef", "else", "endif")
 
 
@@ -104,7 +105,7 @@ def parse_makefile(path: str, text: str) -> Recipes:
 
 
 #: A recipe name, its parameters up to the first `:` (possessive, as `_MAKE_RULE`), then its dependencies.
-_JUST_RECIPE = re.compile(r"^@?([A-Za-z_][\w-]*+)(?:\s[^:]*+)?:(?!=)\s*(.*)$")
+_JUST_RECIPE = lazy(r"^@?([A-Za-z_][\w-]*+)(?:\s[^:]*+)?:(?!=)\s*(.*)$")
 
 
 def parse_justfile(path: str, text: str) -> Recipes:
