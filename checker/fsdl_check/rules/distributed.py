@@ -279,7 +279,6 @@ class NoHardCodedTopology(Rule):
 
     def check(self, python: list[PythonModule]) -> Iterator[Finding]:
         for module in own_modules(python):
-            text = module.text
             calls = module.calls_named(*INIT_CALLS)
             if calls:
                 spawns = starts_processes(module)
@@ -295,7 +294,7 @@ class NoHardCodedTopology(Rule):
                         shown = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in values.items())
                         message = f"{call.last}({shown}) hard-codes the process topology; read it from the launcher"
                         yield self.finding(module.path, call.line, message)
-            if "environ" in text and writes_environment(module):
+            if writes_environment(module):
                 yield from self._environment(module)
 
     def _environment(self, module: PythonModule) -> Iterator[Finding]:
