@@ -17,7 +17,8 @@ Windows and `~/.cache/fsdl-check` elsewhere. Deleting the directory at any time 
 
 from __future__ import annotations
 
-import contextlib  # hashlib is imported where used: loading OpenSSL is 2 ms, a 70th of a small audit
+# hashlib is imported where a digest is made: loading OpenSSL is 2 ms, a 70th of a small audit
+import contextlib
 import json
 import os
 import sys

@@ -26,7 +26,8 @@ name `StoredRule` stand-ins, or the rule classes themselves where they were impo
 
 from __future__ import annotations
 
-import stat  # hashlib is imported where used: loading OpenSSL is 2 ms, a 70th of a small audit
+# hashlib is imported where a digest is made: loading OpenSSL is 2 ms, a 70th of a small audit
+import stat
 import time
 from functools import cache
 from pathlib import Path
